@@ -1,0 +1,3 @@
+module github.com/certgate/certgate/shared
+
+go 1.24
