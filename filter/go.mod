@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/certgate/certgate/shared v0.0.0
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.0 // indirect
 )
