@@ -132,7 +132,9 @@ func TestTranslateBackend(t *testing.T) {
 			TLS: mtls(func(b *BackendTLS) { b.SNI, b.MinVersion, b.MaxVersion = "", "", "" })},
 			want: &want{sans: []string{"IP_ADDRESS:10.0.0.1", "IP_ADDRESS:10.0.0.2"}, clientCert: true, discovery: clusterv3.Cluster_STATIC}},
 		{name: "ok/allow-all-one-way", cluster: BackendCluster{Name: "loose", Endpoints: []HostPort{{"b.example", 443}},
-			TLS: mtls(func(b *BackendTLS) { b.HostnameVerification, b.ClientCertPEM, b.ClientKeyPEM = HostnameAllowAll, nil, nil })},
+			TLS: mtls(func(b *BackendTLS) {
+				b.HostnameVerification, b.ClientCertPEM, b.ClientKeyPEM = HostnameAllowAll, nil, nil
+			})},
 			want: &want{sni: "backend.example.com", discovery: clusterv3.Cluster_STRICT_DNS, minTLS: tlsv3.TlsParameters_TLSv1_2}},
 		{name: "ok/plain-text", cluster: BackendCluster{Name: "plain", Endpoints: []HostPort{{"127.0.0.1", 8080}}}},
 		{name: "fail/no-servers", cluster: BackendCluster{Name: "x"}, wantErr: "no servers"},
