@@ -1,0 +1,121 @@
+// Package server wires the manager together: configuration from flags and
+// CERTGATE_* environment variables, the admin token, the Badger store, the
+// HTTP(S) listener, structured logs and graceful shutdown.
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the manager's runtime configuration.
+type Config struct {
+	Listen          string
+	DataDir         string
+	AdminToken      string
+	AdminTokenFile  string
+	TLSCert         string
+	TLSKey          string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+}
+
+// DefaultListen is plain HTTP on loopback.
+const DefaultListen = "127.0.0.1:9443"
+
+// DefaultDataDir is $XDG_DATA_HOME/certgate, else ~/.local/share/certgate,
+// else ./certgate-data.
+func DefaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "certgate")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "certgate")
+	}
+	return "certgate-data"
+}
+
+type flagSpec struct {
+	name, env, def, usage string
+	target                *string
+}
+
+// ParseFlags parses "serve" arguments. Each flag defaults to its CERTGATE_*
+// environment variable, then to a built-in default; an explicit flag wins.
+// flag.ErrHelp is returned after printing the help to out.
+func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var cfg Config
+	var shutdown string
+	specs := []flagSpec{
+		{"listen", "CERTGATE_LISTEN", DefaultListen, "address to listen on (host:port); plain HTTP unless --tls-cert/--tls-key are set", &cfg.Listen},
+		{"data-dir", "CERTGATE_DATA_DIR", DefaultDataDir(getenv), "directory of the Badger store and the generated admin token", &cfg.DataDir},
+		{"admin-token", "CERTGATE_ADMIN_TOKEN", "", "admin bearer token (prefer the file or env var: flags show in ps)", &cfg.AdminToken},
+		{"admin-token-file", "CERTGATE_ADMIN_TOKEN_FILE", "", "file holding the admin token; default <data-dir>/admin-token, generated (0600) on first start", &cfg.AdminTokenFile},
+		{"tls-cert", "CERTGATE_TLS_CERT", "", "PEM certificate (chain) to serve HTTPS", &cfg.TLSCert},
+		{"tls-key", "CERTGATE_TLS_KEY", "", "PEM private key of --tls-cert", &cfg.TLSKey},
+		{"log-level", "CERTGATE_LOG_LEVEL", "info", "log level: debug, info, warn, error", &cfg.LogLevel},
+		{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on SIGINT/SIGTERM", &shutdown},
+	}
+	fs := flag.NewFlagSet("certgate serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, s := range specs {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.target, s.name, def, s.usage)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: certgate serve [flags]\n\nStarts the manager: the Publisher REST API (%s) over a Badger store.\n\nFlags (each also read from its environment variable; the flag wins):\n", "/api/am/publisher/v4")
+		for _, s := range specs {
+			def := s.def
+			if s.name == "admin-token" && def != "" {
+				def = "(hidden)"
+			}
+			fmt.Fprintf(out, "  --%-18s %s\n  %-20s env %s", s.name, s.usage, "", s.env)
+			if def != "" {
+				fmt.Fprintf(out, ", default %s", def)
+			}
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "\nUnauthenticated: /healthz, /readyz, /metrics. Everything else needs \"Authorization: Bearer <admin token>\".\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	d, err := time.ParseDuration(shutdown)
+	if err != nil || d < 0 {
+		return cfg, fmt.Errorf("--shutdown-timeout: invalid duration %q", shutdown)
+	}
+	cfg.ShutdownTimeout = d
+	return cfg, cfg.Validate()
+}
+
+// Validate checks flag combinations.
+func (c Config) Validate() error {
+	switch {
+	case c.Listen == "":
+		return errors.New("--listen is required")
+	case c.DataDir == "":
+		return errors.New("--data-dir is required")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together")
+	case c.AdminToken != "" && c.AdminTokenFile != "":
+		return errors.New("set either --admin-token or --admin-token-file, not both")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return nil
+}

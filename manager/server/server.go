@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certgate/certgate/manager/api"
+	"github.com/certgate/certgate/manager/domain"
+	"github.com/certgate/certgate/manager/store/badgerstore"
+)
+
+// Server is a running (or ready to run) manager.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *badgerstore.Store
+	metrics *api.Metrics
+	http    *http.Server
+	ln      net.Listener
+	done    chan error
+}
+
+// New opens the store and prepares the HTTP server; notice receives the
+// one-time message of a newly generated admin token.
+func New(cfg Config, log *slog.Logger, notice io.Writer) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	token, source, err := AdminToken(cfg, notice)
+	if err != nil {
+		return nil, err
+	}
+	st, err := badgerstore.OpenWithOptions(filepath.Join(cfg.DataDir, "badger"), badgerstore.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m := api.NewMetrics(st.ConfigVersion)
+	h := api.New(api.Config{Store: st, AdminToken: token, Logger: log, Metrics: m})
+	log.Info("manager configured", "data_dir", cfg.DataDir, "admin_token_source", source,
+		"config_version", st.ConfigVersion(), "tls", cfg.TLSCert != "")
+	return &Server{
+		cfg: cfg, log: log, store: st, metrics: m,
+		http: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}, nil
+}
+
+// Store is the manager's store (for components that read or watch it).
+func (s *Server) Store() domain.Store { return s.store }
+
+// Metrics is the manager's Prometheus registry holder.
+func (s *Server) Metrics() *api.Metrics { return s.metrics }
+
+// Start listens and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	s.ln, s.done = ln, make(chan error, 1)
+	go func() {
+		var err error
+		if s.cfg.TLSCert != "" {
+			err = s.http.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	s.log.Info("listening", "url", s.URL())
+	return nil
+}
+
+// Addr is the bound address (after Start).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the base URL of the REST API (after Start).
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + s.Addr() + api.BasePath
+}
+
+// Done reports the serve loop's exit (nil after a clean Shutdown).
+func (s *Server) Done() <-chan error { return s.done }
+
+// Shutdown stops accepting requests, waits for in-flight ones until ctx
+// ends, then closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if s.done != nil {
+		if serr := <-s.done; err == nil {
+			err = serr
+		}
+	}
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Run serves until ctx is cancelled (SIGINT/SIGTERM in the CLI), then shuts
+// down gracefully.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, notice io.Writer) error {
+	s, err := New(cfg, log, notice)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		s.store.Close()
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "reason", context.Cause(ctx).Error())
+	case serveErr = <-s.done:
+		s.done <- serveErr // let Shutdown see it
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return serveErr
+}
+
+// NewLogger returns the JSON slog logger for level.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
