@@ -1,28 +1,24 @@
-// Package plugin holds certgate's proxy-wasm contexts: the VM context, the
-// plugin (root) context that reads configuration, and the per-request HTTP
-// context.
 package plugin
 
 import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/certgate/certgate/filter/internal/jwt"
+	"github.com/certgate/certgate/filter/internal/throttle"
 )
 
-type vmContext struct {
-	types.DefaultVMContext
-}
-
-// NewVMContext returns the filter's VM context.
-func NewVMContext() types.VMContext { return &vmContext{} }
-
-// NewPluginContext implements types.VMContext.
-func (*vmContext) NewPluginContext(contextID uint32) types.PluginContext {
-	return &pluginContext{}
-}
-
+// pluginContext is one plugin instance per VM (Envoy worker).
 type pluginContext struct {
 	types.DefaultPluginContext
-	config Config
+	config  Config
+	metrics *metrics
+	tokens  *jwt.Cache
+	caOK    *fpCache
+	limiter throttle.Limiter
+	store   store
+	// identity are the identity header names (prefix + suffix).
+	identity [numIdentity]string
 }
 
 // OnPluginStart implements types.PluginContext.
@@ -38,21 +34,17 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 		return types.OnPluginStartStatusFailed
 	}
 	p.config = cfg
-	proxywasm.LogInfof("certgate: started (certificate header %q)", cfg.CertHeader)
+	p.metrics = newMetrics()
+	p.tokens = jwt.NewCache(cfg.TokenCacheSize)
+	p.caOK = newFPCache(1024)
+	p.identity = identityHeaders(cfg.IdentityPrefix)
+	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos}
+	proxywasm.LogInfof("certgate: started (certificate header %q, fail mode %s, throttle key %s)",
+		cfg.CertHeader, cfg.FailMode, cfg.ThrottleKey)
 	return types.OnPluginStartStatusOK
 }
 
 // NewHttpContext implements types.PluginContext.
 func (p *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
 	return &httpContext{plugin: p}
-}
-
-type httpContext struct {
-	types.DefaultHttpContext
-	plugin *pluginContext
-}
-
-// OnHttpRequestHeaders implements types.HttpContext.
-func (h *httpContext) OnHttpRequestHeaders(numHeaders int, endOfStream bool) types.Action {
-	return types.ActionContinue
 }

@@ -1,0 +1,205 @@
+package plugin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+
+	"github.com/certgate/certgate/filter/internal/certheader"
+	"github.com/certgate/certgate/filter/internal/hop"
+	"github.com/certgate/certgate/filter/internal/jwt"
+	"github.com/certgate/certgate/filter/internal/precedence"
+	"github.com/certgate/certgate/filter/internal/x509lite"
+	"github.com/certgate/certgate/shared"
+)
+
+// Cert implements precedence.Evaluator: the client certificate's outcome
+// for this API (evaluated once).
+func (h *httpContext) Cert() precedence.Outcome {
+	if !h.certDone {
+		h.certDone = true
+		h.certOutcome = h.evalCert()
+	}
+	return h.certOutcome
+}
+
+// Token implements precedence.Evaluator: the bearer token's outcome for this API (evaluated once).
+func (h *httpContext) Token() precedence.Outcome {
+	if !h.tokenDone {
+		h.tokenDone = true
+		h.tokenOutcome = h.evalToken()
+	}
+	return h.tokenOutcome
+}
+
+func boolProperty(path []string) (value, present bool) {
+	v, err := proxywasm.GetProperty(path)
+	if err != nil || len(v) == 0 {
+		return false, false
+	}
+	return v[0] != 0, true
+}
+
+// evalCert finds the client certificate — from a trusted hop's header,
+// else from the TLS connection — and checks it against this API.
+func (h *httpContext) evalCert() precedence.Outcome {
+	cfg := &h.plugin.config
+	var peerFP [32]byte
+	havePeer := false
+	if mtls, _ := boolProperty(shared.PropMTLS); mtls {
+		if d, err := proxywasm.GetProperty(shared.PropPeerDigest); err == nil {
+			peerFP, havePeer = hop.ParseFingerprint(string(d))
+		}
+	}
+	if h.hasCertHeader {
+		var src []byte
+		if !cfg.Hops.Empty() {
+			src, _ = proxywasm.GetProperty(shared.PropSourceAddress)
+		}
+		if cfg.Hops.SourceTrusted(string(src)) || (havePeer && cfg.Hops.PeerTrusted(peerFP)) {
+			c, err := certheader.Decode(h.certHeader)
+			if err != nil {
+				proxywasm.LogDebugf("certgate: %s header from a trusted hop is not a certificate: %v", cfg.CertHeader, err)
+				return precedence.Invalid
+			}
+			return h.checkCert(c.Fingerprint, c.DER, false)
+		}
+		h.plugin.metrics.untrusted.inc(1)
+		proxywasm.LogWarnf("certgate: ignored %s header from untrusted hop %q", cfg.CertHeader, string(src))
+	}
+	if !havePeer || cfg.Hops.PeerTrusted(peerFP) { // a load balancer's own certificate is not a client credential
+		return precedence.Absent
+	}
+	return h.checkCert(peerFP, nil, true)
+}
+
+// checkCert decides whether the certificate with fingerprint fp (and DER,
+// when known) is valid for the API: not revoked, and pinned for the API or
+// issued by one of its CAs, inside its validity window.
+func (h *httpContext) checkCert(fp [32]byte, der []byte, fromTLS bool) precedence.Outcome {
+	st := &h.plugin.store
+	nowSec := h.now / 1e9
+	h.fpHex = hex.EncodeToString(fp[:])
+	if _, revoked := st.Record(shared.KeyRevoked(h.fpHex)); revoked {
+		proxywasm.LogDebugf("certgate: certificate %s is revoked", h.fpHex)
+		return precedence.Invalid
+	}
+	if rec, ok := st.Record(shared.KeyCert(h.apiID, h.fpHex)); ok {
+		c, err := shared.DecodeClientCert(rec)
+		if err != nil {
+			return precedence.Invalid
+		}
+		if c.NotAfter != 0 && nowSec >= c.NotAfter {
+			proxywasm.LogDebugf("certgate: certificate %s (%s) expired", h.fpHex, c.Alias)
+			return precedence.Invalid
+		}
+		h.cn, h.alias, h.tier = c.CN, c.Alias, c.Tier
+		return precedence.Valid
+	}
+	return h.checkIssued(fp, der, fromTLS, nowSec)
+}
+
+// checkIssued accepts a certificate issued by a CA uploaded for the API.
+// The chain is trusted when Envoy says so (connection.peer_certificate_valid);
+// otherwise — older Envoy, or a header certificate — the filter verifies the
+// leaf's signature with the CA's public key itself (cached per fingerprint
+// and generation).
+func (h *httpContext) checkIssued(fp [32]byte, der []byte, fromTLS bool, nowSec int64) precedence.Outcome {
+	st := &h.plugin.store
+	envoyValid, envoySays := false, false
+	if fromTLS {
+		envoyValid, envoySays = boolProperty(shared.PropPeerCertValid)
+		if envoySays && !envoyValid {
+			return precedence.Invalid
+		}
+		if pemProp, err := proxywasm.GetProperty(shared.PropPeerCertificate); err == nil {
+			if c, err := certheader.Decode(string(pemProp)); err == nil && c.Fingerprint == fp {
+				der = c.DER
+			}
+		}
+	}
+	if der == nil {
+		return precedence.Invalid
+	}
+	cert, err := x509lite.Parse(der)
+	if err != nil || nowSec < cert.NotBefore || nowSec >= cert.NotAfter {
+		return precedence.Invalid
+	}
+	var rec []byte
+	ok := false
+	if len(cert.AuthorityKeyID) > 0 {
+		rec, ok = st.Record(shared.KeyCABySKI(h.apiID, hex.EncodeToString(cert.AuthorityKeyID)))
+	}
+	if !ok {
+		sum := sha256.Sum256(cert.Issuer)
+		rec, ok = st.Record(shared.KeyCABySubject(h.apiID, hex.EncodeToString(sum[:])))
+	}
+	if !ok {
+		return precedence.Invalid
+	}
+	ca, err := shared.DecodeCACert(rec)
+	if err != nil || (ca.NotAfter != 0 && nowSec >= ca.NotAfter) {
+		return precedence.Invalid
+	}
+	if !(envoySays && envoyValid) && !h.plugin.caOK.has(fp, st.gen) {
+		if len(ca.PublicKey) == 0 || cert.CheckSignatureFrom(ca.PublicKey) != nil {
+			proxywasm.LogDebugf("certgate: certificate %s does not verify against CA %s", h.fpHex, ca.Alias)
+			return precedence.Invalid
+		}
+		h.plugin.caOK.put(fp, st.gen)
+	}
+	h.cn, h.alias, h.tier = cert.CN, ca.Alias, ca.Tier
+	return precedence.Valid
+}
+
+// evalToken checks `Authorization: Bearer <JWT>` for this API.
+func (h *httpContext) evalToken() precedence.Outcome {
+	p := h.plugin
+	v, err := proxywasm.GetHttpRequestHeader(shared.HeaderAuthorization)
+	if err != nil || strings.TrimSpace(v) == "" {
+		return precedence.Absent
+	}
+	if len(v) < 7 || !strings.EqualFold(v[:7], "bearer ") {
+		return precedence.Invalid // a credential the filter cannot accept (Basic, …)
+	}
+	tok := strings.TrimSpace(v[7:])
+	claims, hit := p.tokens.Get(tok, p.store.gen)
+	if hit {
+		p.metrics.tokenHits.inc(1)
+	} else {
+		p.metrics.tokenMisses.inc(1)
+		c, err := jwt.Verify(tok, h.issuer)
+		if err != nil {
+			proxywasm.LogDebugf("certgate: bearer token rejected: %v", err)
+			return precedence.Invalid
+		}
+		p.tokens.Put(tok, p.store.gen, c)
+		claims = &c
+	}
+	if err := claims.CheckTime(h.now/1e9, p.config.ClockSkew); err != nil {
+		proxywasm.LogDebugf("certgate: bearer token rejected: %v", err)
+		return precedence.Invalid
+	}
+	if !claims.HasAudience(h.apiID, h.api.Audience) {
+		proxywasm.LogDebugf("certgate: bearer token rejected: %v", jwt.ErrAudience)
+		return precedence.Invalid
+	}
+	h.clientID = claims.ClientID
+	return precedence.Valid
+}
+
+// issuer reads a trusted issuer's keys from shared data.
+func (h *httpContext) issuer(iss string) (shared.Issuer, bool) {
+	rec, ok := h.plugin.store.Record(shared.KeyIssuer(iss))
+	if !ok {
+		return shared.Issuer{}, false
+	}
+	is, err := shared.DecodeIssuer(rec)
+	if err != nil {
+		return shared.Issuer{}, false
+	}
+	is.Issuer = iss
+	return is, true
+}

@@ -1,0 +1,62 @@
+package plugin
+
+import (
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/certgate/certgate/shared"
+)
+
+// store reads records of one generation from shared data: every lookup is
+// one proxy_get_shared_data call and a bounds-checked decode of a small
+// versioned value.
+type store struct {
+	gen uint64
+}
+
+// load reads the active generation; false when no snapshot was published
+// (or the pointer is unreadable).
+func (s *store) load() bool {
+	v, _, err := proxywasm.GetSharedData(shared.KeyCurrent)
+	if err != nil {
+		return false
+	}
+	g, err := shared.DecodeGeneration(v)
+	if err != nil || g == 0 {
+		return false
+	}
+	s.gen = g
+	return true
+}
+
+// Record implements route.Lookup: the record of key visible at the generation.
+func (s *store) Record(key string) ([]byte, bool) {
+	v, _, err := proxywasm.GetSharedData(key)
+	if err != nil {
+		return nil, false
+	}
+	return shared.Visible(v, s.gen)
+}
+
+// sharedKV adapts proxy-wasm shared data to shared.KV for the throttle counters.
+type sharedKV struct{}
+
+func (sharedKV) Get(key string) ([]byte, uint32, bool) {
+	v, cas, err := proxywasm.GetSharedData(key)
+	if err != nil {
+		return nil, 0, false
+	}
+	return v, cas, true
+}
+
+func (sharedKV) Set(key string, v []byte, cas uint32) error {
+	err := proxywasm.SetSharedData(key, v, cas)
+	if err == types.ErrorStatusCasMismatch {
+		return shared.ErrCasMismatch
+	}
+	return err
+}
+
+func nowNanos() int64 { return time.Now().UnixNano() }
