@@ -89,9 +89,6 @@ func hostNotFound(v *vm, s []uint64)      { ret(s, statusNotFound) }
 // --- logging ---
 
 func (v *vm) log(level LogLevel, msg string) {
-	if level >= LogError {
-		v.lastErrLog = msg
-	}
 	if level < v.host.opts.LogLevel {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -73,7 +74,13 @@ func (h *Host) instantiateEnv(ctx context.Context, abi string) (api.Module, erro
 	for _, f := range envFunctions(abi) {
 		b.NewFunctionBuilder().WithGoModuleFunction(wrap("env."+f.name, f.fn), f.params, f.results).Export(f.name)
 	}
-	return b.Instantiate(ctx)
+	// Instantiated through the runtime rather than b.Instantiate: the import
+	// resolver needs the store's own instance, not the host-module wrapper.
+	compiled, err := b.Compile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.rt.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName("env#"+abi))
 }
 
 func (h *Host) instantiateWASI(ctx context.Context, ns string) error {

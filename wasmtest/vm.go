@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
@@ -76,7 +76,7 @@ type vm struct {
 	pendMu  sync.Mutex
 	pending []func() // asynchronous deliveries, run on the VM's thread
 
-	lastErrLog string // last line written to stderr / logged at error level
+	lastOutput string // last stdout/stderr line of the current top-level call (TinyGo prints panics there)
 }
 
 type tickState struct {
@@ -92,8 +92,8 @@ func (v *vm) name() string {
 func (v *vm) fail(err error) error {
 	if v.failed == nil {
 		msg := err.Error()
-		if v.lastErrLog != "" && !strings.Contains(msg, v.lastErrLog) {
-			msg += " (guest stderr: " + v.lastErrLog + ")"
+		if v.lastOutput != "" {
+			msg = "guest printed " + strconv.Quote(v.lastOutput) + ": " + msg
 		}
 		v.failed = fmt.Errorf("%w: %s: %s", ErrVMFailed, v.name(), msg)
 	}
@@ -110,6 +110,9 @@ func (v *vm) call(c *hctx, fn api.Function, args ...uint64) (uint64, error) {
 	if fn == nil {
 		return 0, nil
 	}
+	if v.depth == 0 {
+		v.lastOutput = ""
+	}
 	prevCur, prevEff := v.current, v.effective
 	v.current, v.effective = c, nil
 	v.depth++
@@ -122,7 +125,7 @@ func (v *vm) call(c *hctx, fn api.Function, args ...uint64) (uint64, error) {
 	v.depth--
 	v.current, v.effective = prevCur, prevEff
 	if err != nil {
-		return 0, v.fail(fmt.Errorf("guest trapped in %s: %w", fn.Definition().Name(), err))
+		return 0, v.fail(fmt.Errorf("guest trapped in %s: %w", funcName(fn), err))
 	}
 	var ret uint64
 	if len(fn.Definition().ResultTypes()) > 0 {
@@ -134,6 +137,13 @@ func (v *vm) call(c *hctx, fn api.Function, args ...uint64) (uint64, error) {
 		}
 	}
 	return ret, nil
+}
+
+func funcName(fn api.Function) string {
+	if names := fn.Definition().ExportNames(); len(names) > 0 {
+		return names[0]
+	}
+	return fn.Definition().DebugName()
 }
 
 // runAfter runs deferred after-VM-call actions (Envoy's addAfterVmCallAction).

@@ -86,7 +86,9 @@ func wasiFdWrite(v *vm, s []uint64) {
 	msg := b.String()
 	written := len(msg)
 	if written > 0 {
-		v.log(level, strings.TrimSuffix(msg, "\n"))
+		line := strings.TrimSuffix(msg, "\n")
+		v.lastOutput = line
+		v.log(level, line)
 	}
 	if !v.writeU32(nwritten, uint32(written)) {
 		s[0] = wasiEFAULT
