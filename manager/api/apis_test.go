@@ -26,7 +26,7 @@ func TestAPILifecycle(t *testing.T) {
 	e := newEnv(t)
 	id := e.createAPI("PizzaShackAPI", "/pizzashack", "1.0.0", "mutualssl", "mutualssl_mandatory")
 	var a apiBody
-	e.getJSON("/apis/" + id).decode(t, &a)
+	e.getJSON("/apis/"+id).decode(t, &a)
 	if a.APIIdentifier != "admin--PizzaShackAPI:v1.0.0" || a.Provider != "admin" || a.LifeCycleStatus != "CREATED" ||
 		strings.Join(a.SecurityScheme, ",") != "mutualssl,mutualssl_mandatory" {
 		t.Fatalf("unexpected API %+v", a)
@@ -34,7 +34,7 @@ func TestAPILifecycle(t *testing.T) {
 
 	// GET -> modify -> PUT round trip (read-only fields are accepted).
 	var full map[string]any
-	e.getJSON("/apis/" + id).decode(t, &full)
+	e.getJSON("/apis/"+id).decode(t, &full)
 	full["lifeCycleStatus"] = "PUBLISHED"
 	full["isDefaultVersion"] = true
 	full["apiThrottlingPolicy"] = "Gold"
@@ -49,12 +49,12 @@ func TestAPILifecycle(t *testing.T) {
 
 	// A second version marked default takes the default from the first.
 	id2 := e.createAPI("PizzaShackAPI", "/pizzashack", "2.0.0")
-	e.getJSON("/apis/" + id2).decode(t, &full)
+	e.getJSON("/apis/"+id2).decode(t, &full)
 	full["isDefaultVersion"] = true
 	if r := e.sendJSON(http.MethodPut, "/apis/"+id2, full); r.status != http.StatusOK {
 		t.Fatalf("update v2: %d %s", r.status, r.body)
 	}
-	e.getJSON("/apis/" + id).decode(t, &a)
+	e.getJSON("/apis/"+id).decode(t, &a)
 	if a.IsDefaultVersion {
 		t.Fatal("v1 is still the default version after v2 was marked default")
 	}

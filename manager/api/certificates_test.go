@@ -54,14 +54,14 @@ func TestUploadBadInput(t *testing.T) {
 	leaf := testcerts.New(testcerts.Spec{CommonName: "leaf", Parent: ca})
 
 	type tc struct {
-		name     string
-		apiID    string // default apiID
-		fields   map[string]string
-		file     []byte
-		noFile   bool
-		raw      func() response // replaces the multipart upload
-		status   int
-		code     int64
+		name   string
+		apiID  string // default apiID
+		fields map[string]string
+		file   []byte
+		noFile bool
+		raw    func() response // replaces the multipart upload
+		status int
+		code   int64
 	}
 	fields := func(kv ...string) map[string]string {
 		m := map[string]string{"alias": "new-alias", "tier": "Gold"}
@@ -200,8 +200,8 @@ func TestUploadFormats(t *testing.T) {
 			r := e.getJSON(certsPath(apiID) + "/" + alias)
 			var info struct {
 				Status, Version, Subject, Type, FingerprintSha256, CommonName, Tier, KeyType string
-				KeySize                                                                    int
-				SubjectKeyID                                                               string `json:"subjectKeyId"`
+				KeySize                                                                      int
+				SubjectKeyID                                                                 string `json:"subjectKeyId"`
 			}
 			r.decode(t, &info)
 			if info.FingerprintSha256 != domain.Fingerprint(tc.cert.Raw) || info.CommonName != tc.cert.Subject.CommonName ||

@@ -47,7 +47,7 @@ func TestCertificatePaging(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var l certList
-			e.getJSON(certsPath(apiID) + c.query).decode(t, &l)
+			e.getJSON(certsPath(apiID)+c.query).decode(t, &l)
 			var got []string
 			for _, cc := range l.Certificates {
 				if cc.APIID != apiID || cc.Tier != "Gold" {
@@ -62,7 +62,7 @@ func TestCertificatePaging(t *testing.T) {
 		})
 	}
 	var l certList
-	e.getJSON(certsPath(apiID) + "?limit=2&offset=2").decode(t, &l)
+	e.getJSON(certsPath(apiID)+"?limit=2&offset=2").decode(t, &l)
 	if l.Pagination.Next != "/apis/"+apiID+"/client-certificates?limit=2&offset=4" {
 		t.Fatalf("next link %q", l.Pagination.Next)
 	}
