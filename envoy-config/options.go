@@ -113,8 +113,7 @@ func DefaultPluginConfig(env string) json.RawMessage {
 		env = xds.DefaultEnvironment
 	}
 	b, _ := json.Marshal(map[string]any{
-		"managerCluster": ManagerCluster,
-		"environment":    env,
+		"sync": map[string]any{"cluster": ManagerCluster, "environment": env},
 	})
 	return b
 }

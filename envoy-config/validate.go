@@ -23,9 +23,23 @@ import (
 	"github.com/certgate/certgate/manager/xds"
 )
 
-// PluginManagerClusterKey is the plugin-configuration key naming the cluster
-// the filter long-polls; when present it must be a static cluster.
-const PluginManagerClusterKey = "managerCluster"
+// PluginSyncKey and PluginClusterKey locate the cluster the filter
+// long-polls in its plugin configuration ({"sync": {"cluster": ...}}, see
+// filter/internal/plugin/config.go); when present it must be a static cluster.
+const (
+	PluginSyncKey    = "sync"
+	PluginClusterKey = "cluster"
+)
+
+// pluginManagerCluster returns sync.cluster of a parsed plugin configuration.
+func pluginManagerCluster(cfg map[string]any) (any, bool) {
+	sync, ok := cfg[PluginSyncKey].(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	v, ok := sync[PluginClusterKey]
+	return v, ok
+}
 
 // Summary is what ValidateBootstrap learnt about a valid bootstrap.
 type Summary struct {
@@ -241,9 +255,9 @@ func checkWasm(w *walker, path string, f *wasmfilterv3.Wasm, static map[string]b
 		w.errorf("%s: plugin configuration is not a JSON object: %v", path, err)
 		return ""
 	}
-	if v, ok := obj[PluginManagerClusterKey]; ok {
+	if v, ok := pluginManagerCluster(obj); ok {
 		if name, _ := v.(string); !static[name] {
-			w.errorf("%s: plugin configuration %s %v is not a static cluster", path, PluginManagerClusterKey, v)
+			w.errorf("%s: plugin configuration sync.cluster %v is not a static cluster", path, v)
 		}
 	}
 	return plugin

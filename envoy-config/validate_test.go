@@ -111,7 +111,7 @@ func TestGenerateBootstrap(t *testing.T) {
 			XDSTLS:     &UpstreamTLSFiles{CAFile: "/ca.pem", CertFile: "/c.pem", KeyFile: "/k.pem"},
 			ManagerTLS: &UpstreamTLSFiles{CAFile: "/ca.pem", SNI: "manager.example"},
 			Routes:     []Route{{Prefix: "/a/", Backend: "a"}, {Prefix: "/b/1.0/", Backend: "b", PrefixRewrite: "/v1/"}},
-			VMID:       "certgate-prod", PluginConfig: []byte(`{"environment":"Prod","managerCluster":"certgate-manager","certificateHeader":"x-client-cert"}`),
+			VMID:       "certgate-prod", PluginConfig: []byte(`{"sync":{"cluster":"certgate-manager","environment":"Prod"},"certificateHeader":"x-client-cert"}`),
 		}, check: func(t *testing.T, s *Summary) {
 			if xds.EnvironmentOf(s.Bootstrap.GetNode()) != "Prod" || s.VMID != "certgate-prod" {
 				t.Fatalf("env %q vm %q", xds.EnvironmentOf(s.Bootstrap.GetNode()), s.VMID)
@@ -131,7 +131,7 @@ func TestGenerateBootstrap(t *testing.T) {
 		{name: "fail/tls-without-ca", opts: BootstrapOptions{Manager: "m:1", XDSTLS: &UpstreamTLSFiles{SNI: "x"}}, wantErr: "CA file"},
 		{name: "fail/plugin-config-array", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`[1]`)}, wantErr: "JSON object"},
 		{name: "fail/route-without-backend", opts: BootstrapOptions{Manager: "m:1", Routes: []Route{{Prefix: "/x"}}}, wantErr: "backend are required"},
-		{name: "fail/backend-name-not-servable", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`{"managerCluster":"nope"}`)}, wantErr: "not a static cluster"},
+		{name: "fail/backend-name-not-servable", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`{"sync":{"cluster":"nope"}}`)}, wantErr: "not a static cluster"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,8 +196,8 @@ func TestValidatorRejects(t *testing.T) {
 		{"fail/xfcc-forwarded", "forward_client_cert_details: SANITIZE", "forward_client_cert_details: APPEND_FORWARD", "SANITIZE"},
 		{"fail/no-vm-id", "vm_id: certgate ", "vm_id: \"\" ", "vm_id"},
 		{"fail/runtime", "runtime: envoy.wasm.runtime.v8", "runtime: envoy.wasm.runtime.null", "runtime"},
-		{"fail/plugin-config-not-json", `value: '{"environment":"Default","managerCluster":"certgate-manager"}'`, `value: 'environment=Default'`, "not a JSON object"},
-		{"fail/plugin-manager-cluster-missing", `"managerCluster":"certgate-manager"`, `"managerCluster":"certgate-mgr"`, "certgate-mgr"},
+		{"fail/plugin-config-not-json", `value: '{"sync":{"cluster":"certgate-manager","environment":"Default"}}'`, `value: 'environment=Default'`, "not a JSON object"},
+		{"fail/plugin-manager-cluster-missing", `"cluster":"certgate-manager"`, `"cluster":"certgate-mgr"`, "certgate-mgr"},
 		{"fail/ads-cluster-missing", "envoy_grpc: { cluster_name: certgate-xds }", "envoy_grpc: { cluster_name: xds-typo }", "xds-typo"},
 	}
 	for _, tc := range tests {

@@ -13,7 +13,7 @@ import (
 func TestRunEnvoyBootstrap(t *testing.T) {
 	dir := t.TempDir()
 	plugin := filepath.Join(dir, "plugin.json")
-	if err := os.WriteFile(plugin, []byte(`{"managerCluster":"certgate-manager","environment":"Prod"}`), 0o600); err != nil {
+	if err := os.WriteFile(plugin, []byte(`{"sync":{"cluster":"certgate-manager","environment":"Prod"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -32,7 +32,7 @@ func TestRunEnvoyBootstrap(t *testing.T) {
 		{name: "fail/no-manager", args: nil, wantErr: "manager address"},
 		{name: "fail/bad-route", args: []string{"--manager", "m:1", "--route", "pizza"}, wantErr: "want /PREFIX=BACKEND"},
 		{name: "fail/half-mtls", args: []string{"--manager", "m:1", "--xds-ca", "ca", "--xds-cert", "c"}, wantErr: "goes with its key"},
-		{name: "fail/plugin-not-object", args: []string{"--manager", "m:1", "--plugin-config", filepath.Join(dir, "missing.json")}, wantErr: "no such file"},
+		{name: "fail/plugin-file-missing", args: []string{"--manager", "m:1", "--plugin-config", filepath.Join(dir, "missing.json")}, wantErr: "no such file"},
 		{name: "fail/extra-arg", args: []string{"--manager", "m:1", "oops"}, wantErr: "unexpected arguments"},
 	}
 	for _, tc := range tests {
