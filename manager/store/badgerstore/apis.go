@@ -96,6 +96,9 @@ func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 				return "", err
 			}
 		}
+		if err := t.txn.Delete(certCountKey(id)); err != nil {
+			return "", err
+		}
 		return a.Identifier() + " and its certificates", nil
 	})
 }

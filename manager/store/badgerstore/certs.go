@@ -3,6 +3,8 @@ package badgerstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -40,6 +42,9 @@ func (s *Store) AddCertificate(ctx context.Context, c domain.ClientCertificate) 
 			return "", err
 		}
 		if err := t.txn.Set(useKey(c.Tier, c.APIID, c.Alias), nil); err != nil {
+			return "", err
+		}
+		if err := t.addCertCount(c.APIID, 1); err != nil {
 			return "", err
 		}
 		out = c
@@ -153,18 +158,27 @@ func (s *Store) ListCertificates(_ context.Context, apiID string, q domain.CertQ
 			}
 			return nil
 		}
+		total, err := certCount(txn, apiID)
+		if err != nil {
+			return err
+		}
+		page.Total = total
+		if q.Offset >= total {
+			return nil
+		}
 		prefix := certPrefix(apiID)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-			if page.Total >= q.Offset && page.Total < q.Offset+q.Limit {
+		i := 0
+		for it.Seek(prefix); it.ValidForPrefix(prefix) && i < q.Offset+q.Limit; it.Next() {
+			if i >= q.Offset {
 				var r certRecord
 				if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &r) }); err != nil {
 					return err
 				}
 				page.Items = append(page.Items, r.domain())
 			}
-			page.Total++
+			i++
 		}
 		return nil
 	})
@@ -224,6 +238,9 @@ func (t *tx) retireCert(r certRecord) error {
 			return err
 		}
 	}
+	if err := t.addCertCount(r.APIID, -1); err != nil {
+		return err
+	}
 	return t.archive(r)
 }
 
@@ -235,4 +252,30 @@ func (t *tx) archive(r certRecord) error {
 
 func certDetail(c domain.ClientCertificate) string {
 	return "type=" + string(c.Type) + " tier=" + c.Tier + " cn=" + c.CommonName + " sha256=" + c.Fingerprint
+}
+
+// certCount reads the API's active-certificate counter (kept in the same
+// transactions that add and retire certificates).
+func certCount(txn *badger.Txn, apiID string) (int, error) {
+	item, err := txn.Get(certCountKey(apiID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	err = item.Value(func(b []byte) error { n, err = decodeUint(b); return err })
+	return int(n), err
+}
+
+func (t *tx) addCertCount(apiID string, delta int) error {
+	n, err := certCount(t.txn, apiID)
+	if err != nil {
+		return err
+	}
+	if n+delta < 0 {
+		return fmt.Errorf("badgerstore: certificate count of API %s would go negative", apiID)
+	}
+	return t.txn.Set(certCountKey(apiID), encodeUint(uint64(n+delta)))
 }

@@ -8,6 +8,7 @@
 //	apik/<context>\x00<version>        <id>: context+version uniqueness
 //	apidef/<context>                   <id>: the context's default version
 //	cert/<apiID>/<alias>               certRecord: active certificate
+//	certn/<apiID>                      uint64 number of active certificates
 //	certfp/<apiID>/<sha256>            <alias>: one binding per certificate per API
 //	hist/<apiID>/<alias>/<version>     certRecord with Removed set (history)
 //	tier/<name>                        tierRecord

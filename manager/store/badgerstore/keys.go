@@ -13,6 +13,7 @@ var (
 func apiKey(id string) []byte                  { return []byte("api/" + id) }
 func apiCtxKey(context, version string) []byte { return []byte("apik/" + context + "\x00" + version) }
 func apiDefaultKey(context string) []byte      { return []byte("apidef/" + context) }
+func certCountKey(apiID string) []byte         { return []byte("certn/" + apiID) }
 func certPrefix(apiID string) []byte           { return []byte("cert/" + apiID + "/") }
 func certKey(apiID, alias string) []byte       { return []byte("cert/" + apiID + "/" + alias) }
 func certFPKey(apiID, fp string) []byte        { return []byte("certfp/" + apiID + "/" + fp) }
