@@ -53,9 +53,19 @@ test: vet wasm unit ## vet + unit tests + wasm tests (installs TinyGo, builds th
 bench: wasm ## benchmarks (ns/op, allocations, ratios against the no-op baseline)
 	CERTGATE_BUILD_DIR=$(CURDIR)/build go test -run '^$$' -bench . -benchmem -count=1 -timeout 20m ./...
 
-run: build ## build and run the product
-	@echo "certgate: built build/certgate and build/certgate-filter.wasm"
-	./build/certgate version
+RUN_DATA   ?= $(CACHE)/manager-data
+RUN_LISTEN ?= 127.0.0.1:9443
+RUN_URL    := http://$(RUN_LISTEN)/api/am/publisher/v4
+
+run: build/certgate ## run the manager on a local data dir (RUN_DATA, RUN_LISTEN); prints URL, token location, first curl
+	@mkdir -p $(RUN_DATA)
+	@echo "certgate manager  $(RUN_URL)"
+	@echo "data dir          $(RUN_DATA)"
+	@echo "admin token       $(RUN_DATA)/admin-token   (generated, mode 0600, on first start)"
+	@echo "first call        curl -s -H \"Authorization: Bearer \$$(cat $(RUN_DATA)/admin-token)\" $(RUN_URL)/throttling-policies/subscription"
+	@echo "health            curl -s http://$(RUN_LISTEN)/healthz      (Ctrl-C stops the manager)"
+	@echo
+	./build/certgate serve --listen $(RUN_LISTEN) --data-dir $(RUN_DATA)
 
 clean: ## remove build outputs (the toolchain cache stays)
 	rm -rf build
