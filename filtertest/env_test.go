@@ -55,7 +55,9 @@ func getWorld(t testing.TB) *world {
 
 func buildWorld(t testing.TB) *world {
 	w := &world{ca: newCA(t, "certgate Test CA"), otherCA: newCA(t, "Other CA")}
-	valid := func(cn string) *issued { return newLeaf(t, w.otherCA, cn, t0.Add(-24*time.Hour), t0.Add(365*24*time.Hour)) }
+	valid := func(cn string) *issued {
+		return newLeaf(t, w.otherCA, cn, t0.Add(-24*time.Hour), t0.Add(365*24*time.Hour))
+	}
 	w.client = valid("client-one")
 	w.renewed = valid("client-one")
 	w.stranger = valid("stranger")
@@ -273,7 +275,9 @@ func (e *env) do(r request) result {
 	return res
 }
 
-func (r result) upstreamHeader(name string) (string, bool) { return wasmtest.HeaderValue(r.upstream, name) }
+func (r result) upstreamHeader(name string) (string, bool) {
+	return wasmtest.HeaderValue(r.upstream, name)
+}
 
 // bearer is an Authorization header.
 func bearer(tok string) wasmtest.Header { return wasmtest.Header{"authorization", "Bearer " + tok} }
