@@ -75,6 +75,12 @@ func TestPluginConfigStartsFilter(t *testing.T) {
 			}
 		})
 	}
+	t.Run("fail/unknown-field", func(t *testing.T) {
+		// The filter's parser is strict: a drifted field name is caught here.
+		if err := start(t, []byte(`{"managerCluster":"certgate-manager"}`)); err == nil {
+			t.Fatal("the filter started with an unknown field")
+		}
+	})
 	t.Run("fail/not-json", func(t *testing.T) {
 		if err := start(t, []byte("environment=Default")); err == nil {
 			t.Fatal("the filter started with a configuration that is not JSON: this test could not catch a bad one")
