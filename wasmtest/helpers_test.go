@@ -1,7 +1,6 @@
 package wasmtest
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -99,5 +98,3 @@ func waitFor(t *testing.T, h *Host, cond func() bool) {
 		t.Fatalf("Wait: %v", err)
 	}
 }
-
-func equalBytes(a, b []byte) bool { return bytes.Equal(a, b) }

@@ -415,6 +415,14 @@ func (s *Stream) UpstreamRequestHeaders() []Header {
 	return s.reqHeaders.clone()
 }
 
+// wentUpstream reports whether the request headers were released upstream
+// (no local reply, not paused).
+func (s *Stream) wentUpstream() bool {
+	s.v.mu.Lock()
+	defer s.v.mu.Unlock()
+	return s.local == nil && s.req.released
+}
+
 // RequestHeaderMap returns the current request header map, whatever happened
 // to the stream (nil before RequestHeaders).
 func (s *Stream) RequestHeaderMap() []Header {

@@ -60,7 +60,6 @@ type vm struct {
 	failed        error
 	depth         int
 	after         []func()
-	stopNext      bool // a local reply was sent during the current call
 
 	stack       []uint64
 	mallocStack []uint64

@@ -112,6 +112,9 @@ func (c *httpContext) OnHttpRequestHeaders(int, bool) types.Action {
 		var anchor uint32
 		p := (*uint32)(unsafe.Add(unsafe.Pointer(&anchor), off))
 		report("x-result", strconv.Itoa(int(*p)))
+	case "deny-plain":
+		_ = proxywasm.SendHttpResponse(418, nil, []byte("teapot"), -1)
+		return types.ActionPause
 	case "close":
 		_ = proxywasm.SendHttpResponse(503, nil, nil, -1)
 	}
