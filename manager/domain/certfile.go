@@ -137,7 +137,11 @@ func decodePKCS12(data []byte, password string) (*x509.Certificate, error, bool)
 	} else if errors.Is(kerr, pkcs12.ErrIncorrectPassword) {
 		return nil, keystorePassword("PKCS#12 file"), true
 	}
-	return nil, malformed("unsupported PKCS#12 content (%v); use a trust store whose certificate is marked trusted (keytool, openssl pkcs12 -jdktrust) or upload PEM", err), true
+	if strings.Contains(err.Error(), "not marked as trusted") {
+		return nil, malformed("the PKCS#12 file's certificate is not marked as a trusted certificate (plain \"openssl pkcs12 -export -nokeys\" output); " +
+			"build it with \"keytool -importcert -storetype PKCS12\" (or openssl >= 3.2 with -jdktrust anyExtendedKeyUsage), or upload the PEM certificate"), true
+	}
+	return nil, malformed("unsupported PKCS#12 content (%v); upload the PEM certificate instead", err), true
 }
 
 func decodeJKS(data []byte, password string) (*x509.Certificate, error) {
