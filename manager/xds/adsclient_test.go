@@ -2,6 +2,7 @@ package xds
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -35,7 +37,12 @@ func testNode(id, cluster, metaEnv string) *corev3.Node {
 
 func dialADS(tb testing.TB, addr string, node *corev3.Node) *adsClient {
 	tb.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return dialADSWith(tb, addr, node, insecure.NewCredentials())
+}
+
+func dialADSWith(tb testing.TB, addr string, node *corev3.Node, creds credentials.TransportCredentials) *adsClient {
+	tb.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -112,10 +119,15 @@ func (c *adsClient) mustRecv(tb testing.TB, typeURL string) *discovery.Discovery
 // startServer runs a Server on a loopback port for the test.
 func startServer(tb testing.TB) *Server {
 	tb.Helper()
+	return startServerWith(tb, Options{}, nil)
+}
+
+func startServerWith(tb testing.TB, opts Options, tlsConfig *tls.Config) *Server {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
-	s := NewServer(ctx, Options{})
-	if err := s.Start(ctx, "127.0.0.1:0", nil); err != nil {
+	s := NewServer(ctx, opts)
+	if err := s.Start(ctx, "127.0.0.1:0", tlsConfig); err != nil {
 		tb.Fatal(err)
 	}
 	return s

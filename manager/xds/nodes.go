@@ -60,13 +60,20 @@ type nodeTracker struct {
 	streams   map[int64]*streamState
 	now       func() time.Time
 	retention time.Duration
-	onAck     func(env string, version string) // test and benchmark hook; may be nil
+	onAck     func(Ack) // may be nil
+}
+
+// Ack is one ACK of a gateway, as passed to Options.OnAck.
+type Ack struct {
+	NodeID, Environment string
+	Type                string // short type name: "Secret", "Cluster"
+	Version             string
 }
 
 var _ serverv3.Callbacks = (*nodeTracker)(nil)
 
-func newNodeTracker(now func() time.Time, retention time.Duration) *nodeTracker {
-	return &nodeTracker{streams: map[int64]*streamState{}, now: now, retention: retention}
+func newNodeTracker(now func() time.Time, retention time.Duration, onAck func(Ack)) *nodeTracker {
+	return &nodeTracker{streams: map[int64]*streamState{}, now: now, retention: retention, onAck: onAck}
 }
 
 // OnStreamOpen implements sotw.Callbacks.
@@ -117,7 +124,7 @@ func (t *nodeTracker) OnStreamRequest(id int64, req *discovery.DiscoveryRequest)
 	typ := req.GetTypeUrl()
 	s.subs[typ] = true
 	short := shortType(typ)
-	var acked string
+	var acked *Ack
 	sent, wasSent := s.sent[typ]
 	switch {
 	case req.GetResponseNonce() == "" && req.GetVersionInfo() != "":
@@ -125,16 +132,16 @@ func (t *nodeTracker) OnStreamRequest(id int64, req *discovery.DiscoveryRequest)
 		st.Acked[short] = req.GetVersionInfo()
 	case wasSent && req.GetResponseNonce() == sent.nonce && req.GetErrorDetail() == nil:
 		st.Acked[short] = req.GetVersionInfo()
-		acked = req.GetVersionInfo()
+		acked = &Ack{NodeID: st.NodeID, Environment: st.Environment, Type: short, Version: req.GetVersionInfo()}
 	case wasSent && req.GetResponseNonce() == sent.nonce:
 		st.LastNACK = &NACK{Type: short, Version: sent.version, Message: req.GetErrorDetail().GetMessage(), At: now}
 		req.VersionInfo = sent.version
 	}
 	st.AckedVersion = s.ackedVersion()
-	env, hook := st.Environment, t.onAck
+	hook := t.onAck
 	t.mu.Unlock()
-	if acked != "" && hook != nil {
-		hook(env, acked)
+	if acked != nil && hook != nil {
+		hook(*acked)
 	}
 	return nil
 }

@@ -33,6 +33,10 @@ type Options struct {
 	NodeRetention time.Duration
 	// Now is the clock of Nodes() (default time.Now).
 	Now func() time.Time
+	// OnAck, if set, is called after a gateway ACKs a version of a
+	// resource type (for metrics and propagation measurements). It runs on
+	// the stream's goroutine: it must not block.
+	OnAck func(ack Ack)
 }
 
 // Server is certgate's ADS server: one snapshot per environment, served to
@@ -67,7 +71,7 @@ func NewServer(ctx context.Context, opts Options) *Server {
 	logger := slogLogger{opts.Logger}
 	s := &Server{
 		cache:    cache.NewSnapshotCache(false, envHash{}, logger),
-		nodes:    newNodeTracker(opts.Now, opts.NodeRetention),
+		nodes:    newNodeTracker(opts.Now, opts.NodeRetention, opts.OnAck),
 		versions: map[string]uint64{},
 	}
 	s.xds = serverv3.NewServer(ctx, s.cache, s.nodes)
@@ -157,15 +161,6 @@ func (s *Server) Update(env Environment, version uint64) error {
 	}
 	s.versions[env.Name] = version
 	return nil
-}
-
-// Remove forgets an environment: its gateways keep what they have and get
-// nothing new until it is updated again.
-func (s *Server) Remove(envName string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cache.ClearSnapshot(envName)
-	delete(s.versions, envName)
 }
 
 // Version is the environment's current snapshot version (false if none).

@@ -2,7 +2,11 @@ package xds
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +14,8 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // secretsOf unpacks a Secret response by name.
@@ -321,18 +327,14 @@ func TestUpdateVersions(t *testing.T) {
 	if v, _ := s.Version("E"); v != 2 {
 		t.Fatalf("version %d after a failed update", v)
 	}
-	s.Remove("E")
-	if _, ok := s.Version("E"); ok {
-		t.Fatal("removed environment still has a version")
-	}
-	if err := s.Update(Environment{Name: "E"}, 1); err != nil {
-		t.Fatalf("after Remove: %v", err)
+	if _, ok := s.Version("Other"); ok {
+		t.Fatal("an environment never updated has a version")
 	}
 }
 
 func TestNodeRetention(t *testing.T) {
 	now := time.Unix(1000, 0)
-	tr := newNodeTracker(func() time.Time { return now }, time.Minute)
+	tr := newNodeTracker(func() time.Time { return now }, time.Minute, nil)
 	if err := tr.OnStreamOpen(t.Context(), 1, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -367,4 +369,65 @@ func TestEnvironmentOf(t *testing.T) {
 	if got := EnvironmentOf(nil); got != DefaultEnvironment {
 		t.Fatalf("nil node: %q", got)
 	}
+}
+
+// The xDS port can require mutual TLS (backend client keys travel in SDS
+// secrets); OnAck reports each ACK.
+func TestADSOverMutualTLSAndOnAck(t *testing.T) {
+	ca := newCert(t, "xds-ca", true, nil)
+	serverCert := newCert(t, "xds", false, &ca, "127.0.0.1")
+	gwCert := newCert(t, "gw-tls", false, &ca)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	pair := func(c testCert) tls.Certificate {
+		kp, err := tls.X509KeyPair(c.certPEM(), c.keyPEM(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kp
+	}
+	acks := make(chan Ack, 4)
+	s := startServerWith(t, Options{OnAck: func(a Ack) { acks <- a }}, &tls.Config{
+		Certificates: []tls.Certificate{pair(serverCert)},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		MinVersion:   tls.VersionTLS13,
+	})
+	if err := s.Update(Environment{}, 1); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{ClientTruststoreSecret}
+
+	t.Run("fail/no-client-certificate", func(t *testing.T) {
+		conn, err := grpc.NewClient(s.Addr().String(), grpc.WithTransportCredentials(
+			credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		stream, err := discovery.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+		if err == nil {
+			_ = stream.Send(&discovery.DiscoveryRequest{Node: testNode("gw-anon", "", ""), TypeUrl: resource.SecretType, ResourceNames: names})
+			_, err = stream.Recv()
+		}
+		if err == nil || !strings.Contains(err.Error(), "certificate required") {
+			t.Fatalf("a gateway without a client certificate: %v", err)
+		}
+	})
+	t.Run("ok/mutual-tls", func(t *testing.T) {
+		c := dialADSWith(t, s.Addr().String(), testNode("gw-tls", "", ""),
+			credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair(gwCert)}, MinVersion: tls.VersionTLS13}))
+		c.send(t, resource.SecretType, names, "", "", "")
+		c.ack(t, c.mustRecv(t, resource.SecretType), names)
+		select {
+		case a := <-acks:
+			if a != (Ack{NodeID: "gw-tls", Environment: DefaultEnvironment, Type: "Secret", Version: "1"}) {
+				t.Fatalf("ack %+v", a)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("OnAck was not called")
+		}
+	})
 }
