@@ -58,6 +58,22 @@ func TestHTTPCall(t *testing.T) {
 		}
 	})
 
+	t.Run("local-reply-from-callback", func(t *testing.T) {
+		s := newStream(t, p, StreamOptions{})
+		defer s.Close()
+		if _, err := s.RequestHeaders(reqHeaders("callout", "x-cluster", "manager", "x-path", "/check", "x-deny-after", "1"), true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, h, func() bool { return s.LocalResponse() != nil })
+		lr := s.LocalResponse()
+		if lr.Status != 401 || string(lr.Body) != "denied after 202" || mustHeader(t, lr.Headers, "x-seen-status") != "401" {
+			t.Fatalf("local reply from the http call callback = %+v", lr)
+		}
+		if s.UpstreamRequestHeaders() != nil {
+			t.Fatal("denied request went upstream")
+		}
+	})
+
 	rejected := []struct {
 		name  string
 		extra []string

@@ -48,7 +48,7 @@ func TestPeerCertificateProperties(t *testing.T) {
 	props := PeerCertificateProperties(cert, true)
 	sum := sha256.Sum256(cert.Raw)
 	want := map[string]string{
-		"connection.mtls":                           "\x01",
+		"connection.mtls": "\x01",
 		"connection.sha256_peer_certificate_digest": hex.EncodeToString(sum[:]),
 		"connection.subject_peer_certificate":       `CN=client-a,OU=Gateway,O=Example\, Inc.,C=LK`,
 		"connection.uri_san_peer_certificate":       "spiffe://example.org/ns/a/sa/client-a",

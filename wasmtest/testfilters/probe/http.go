@@ -145,6 +145,11 @@ func (c *httpContext) callout() types.Action {
 			report("x-callout-body", string(body))
 			report("x-callout-headers", strconv.Itoa(numHeaders))
 			report("x-callout-echo", echo)
+			if header("x-deny-after") != "" {
+				// Deny from the callback, as an auth filter does after a failed check.
+				_ = proxywasm.SendHttpResponse(401, nil, []byte("denied after "+status), -1)
+				return
+			}
 			if err := proxywasm.ResumeHttpRequest(); err != nil {
 				proxywasm.LogErrorf("resume: %v", err)
 			}
