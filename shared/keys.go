@@ -10,6 +10,8 @@ const (
 	KeyCurrent = "cg/current"
 	// RateLimitPrefix starts the throttle counters (not versioned: budgets survive snapshot updates).
 	RateLimitPrefix = "cg/rl/"
+	// KeyRateLimitLock is the CAS lock that serialises the creation of throttle counters.
+	KeyRateLimitLock = "cg/rl-lock"
 )
 
 // KeyAPI is the key of the API served at /{context}/{version}/.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/certgate/certgate/filter/internal/jwt"
 	"github.com/certgate/certgate/filter/internal/throttle"
+	"github.com/certgate/certgate/shared"
 )
 
 // pluginContext is one plugin instance per VM (Envoy worker).
@@ -38,7 +39,8 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 	p.tokens = jwt.NewCache(cfg.TokenCacheSize)
 	p.caOK = newFPCache(1024)
 	p.identity = identityHeaders(cfg.IdentityPrefix)
-	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos}
+	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos, LockKey: shared.KeyRateLimitLock}
+	throttle.InitLock(sharedKV{}, shared.KeyRateLimitLock)
 	proxywasm.LogInfof("certgate: started (certificate header %q, fail mode %s, throttle key %s)",
 		cfg.CertHeader, cfg.FailMode, cfg.ThrottleKey)
 	return types.OnPluginStartStatusOK

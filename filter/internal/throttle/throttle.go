@@ -21,9 +21,14 @@
 //
 // Updates use compare-and-swap with bounded retries; when retries run out
 // the request is refused (Contended) so a budget is never over-admitted.
-// Caveat of the proxy-wasm ABI: shared data has no create-if-absent, so the
-// very first write of a key is unconditional; two workers creating the same
-// key in the same microsecond may admit one extra request, once per key.
+// Creating a key: proxy-wasm shared data has no create-if-absent (a write
+// with cas 0 is unconditional), so two workers creating the same counter at
+// once could overwrite each other's first admission. Creation is therefore
+// serialised by a CAS spin lock on one pre-existing key (LockKey, created at
+// plugin start): the creator takes the lock, re-reads the counter, creates
+// it only if still absent, and releases the lock. Only the first request of
+// each key pays for it. Without a lock key the first write is unconditional
+// (documented race: at most one extra admission per key and racing worker).
 package throttle
 
 import (
@@ -43,6 +48,46 @@ type Limiter struct {
 	Now func() int64
 	// MaxRetries bounds CAS retries (0 = DefaultMaxRetries).
 	MaxRetries int
+	// LockKey is the key of the creation lock (see the package doc); empty = no lock.
+	LockKey string
+}
+
+// Lock states stored under LockKey.
+var (
+	lockFree = []byte{0}
+	lockHeld = []byte{1}
+)
+
+// InitLock creates the creation lock key if it does not exist yet.
+func InitLock(kv shared.KV, key string) {
+	if _, _, ok := kv.Get(key); !ok {
+		_ = kv.Set(key, lockFree, 0)
+	}
+}
+
+// create writes a new counter under the creation lock. It reports whether
+// the counter was created; false means retry (lock busy, lost a race, or
+// the counter appeared meanwhile).
+func (l *Limiter) create(key string, value []byte) (created, retry bool) {
+	if l.LockKey == "" {
+		return l.KV.Set(key, value, 0) == nil, false
+	}
+	lv, lcas, ok := l.KV.Get(l.LockKey)
+	if !ok {
+		return l.KV.Set(key, value, 0) == nil, false
+	}
+	if len(lv) == 1 && lv[0] == lockHeld[0] {
+		return false, true
+	}
+	if err := l.KV.Set(l.LockKey, lockHeld, lcas); err != nil {
+		return false, true
+	}
+	created = false
+	if _, _, exists := l.KV.Get(key); !exists {
+		created = l.KV.Set(key, value, 0) == nil
+	}
+	_ = l.KV.Set(l.LockKey, lockFree, 0) // we hold it: release unconditionally
+	return created, !created
 }
 
 // Result is one decision with what the RateLimit headers need.
@@ -95,14 +140,21 @@ func (l *Limiter) Take(key string, tier shared.Tier) Result {
 		var buf [8]byte
 		binary.BigEndian.PutUint64(buf[:], uint64(newTAT))
 		if !ok {
-			cas = 0
-		}
-		err := l.KV.Set(key, buf[:], cas)
-		if errors.Is(err, shared.ErrCasMismatch) {
-			continue
-		}
-		if err != nil {
-			return Result{Contended: true, Limit: count, Retries: attempt}
+			created, retry := l.create(key, buf[:])
+			if retry {
+				continue
+			}
+			if !created {
+				return Result{Contended: true, Limit: count, Retries: attempt}
+			}
+		} else {
+			err := l.KV.Set(key, buf[:], cas)
+			if errors.Is(err, shared.ErrCasMismatch) {
+				continue
+			}
+			if err != nil {
+				return Result{Contended: true, Limit: count, Retries: attempt}
+			}
 		}
 		used := newTAT - now
 		remaining := uint64((period - used) / interval)

@@ -151,3 +151,51 @@ func TestTighter(t *testing.T) {
 		t.Fatal("tighter")
 	}
 }
+
+// TestCreationLock races the creation of a counter: a second worker creates
+// the key between our read and our write; the lock makes us notice.
+func TestCreationLock(t *testing.T) {
+	kv := newKV()
+	InitLock(kv, "lock")
+	if v, _, ok := kv.Get("lock"); !ok || v[0] != 0 {
+		t.Fatal("lock not created free")
+	}
+	racer := &racingKV{memKV: kv, key: "k"}
+	l := &Limiter{KV: racer, Now: func() int64 { return 0 }, LockKey: "lock"}
+	tier := shared.Tier{Count: 2, UnitMillis: 1000}
+	r := l.Take("k", tier)
+	if !r.Allowed || r.Remaining != 0 || r.Retries != 1 {
+		t.Fatalf("got %+v: the racer's admission was overwritten", r)
+	}
+	if l.Take("k", tier).Allowed {
+		t.Fatal("over-admitted: 3 of 2")
+	}
+	if v, _, _ := kv.Get("lock"); v[0] != 0 {
+		t.Fatal("lock left held")
+	}
+	// A held lock makes creation retry, then give up without admitting.
+	kv.m["lock"] = []byte{1}
+	r = (&Limiter{KV: kv, Now: func() int64 { return 0 }, LockKey: "lock"}).Take("new", tier)
+	if r.Allowed || !r.Contended {
+		t.Fatalf("created under a held lock: %+v", r)
+	}
+}
+
+// racingKV lets another worker admit one request on key right after our first read of it.
+type racingKV struct {
+	*memKV
+	key  string
+	done bool
+}
+
+func (r *racingKV) Get(key string) ([]byte, uint32, bool) {
+	v, cas, ok := r.memKV.Get(key)
+	if key == r.key && !r.done {
+		r.done = true
+		other := &Limiter{KV: r.memKV, Now: func() int64 { return 0 }, LockKey: "lock"}
+		if !other.Take(key, shared.Tier{Count: 2, UnitMillis: 1000}).Allowed {
+			panic("racer denied")
+		}
+	}
+	return v, cas, ok
+}
