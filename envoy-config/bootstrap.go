@@ -67,17 +67,21 @@ func BuildBootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
-	listener, err := gatewayListener(o)
+	p := &packer{}
+	listener, err := p.gatewayListener(o)
 	if err != nil {
 		return nil, err
 	}
-	xdsCluster, err := managerCluster(XDSCluster, o.XDS, o.XDSTLS, true)
+	xdsCluster, err := p.managerCluster(XDSCluster, o.XDS, o.XDSTLS, true)
 	if err != nil {
 		return nil, err
 	}
-	mgrCluster, err := managerCluster(ManagerCluster, o.Manager, o.ManagerTLS, false)
+	mgrCluster, err := p.managerCluster(ManagerCluster, o.Manager, o.ManagerTLS, false)
 	if err != nil {
 		return nil, err
+	}
+	if p.err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", p.err)
 	}
 	return &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{
@@ -106,7 +110,7 @@ func BuildBootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 	}, nil
 }
 
-func gatewayListener(o BootstrapOptions) (*listenerv3.Listener, error) {
+func (p *packer) gatewayListener(o BootstrapOptions) (*listenerv3.Listener, error) {
 	host, port, _ := splitHostPort(o.Listen)
 	downstream := &tlsv3.DownstreamTlsContext{
 		RequireClientCertificate: wrapperspb.Bool(false),
@@ -130,7 +134,7 @@ func gatewayListener(o BootstrapOptions) (*listenerv3.Listener, error) {
 			},
 		},
 	}
-	hcm, err := httpConnectionManager(o)
+	hcm, err := p.httpConnectionManager(o)
 	if err != nil {
 		return nil, err
 	}
@@ -140,17 +144,17 @@ func gatewayListener(o BootstrapOptions) (*listenerv3.Listener, error) {
 		FilterChains: []*listenerv3.FilterChain{{
 			TransportSocket: &corev3.TransportSocket{
 				Name:       wellknown.TransportSocketTLS,
-				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstream)},
+				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: p.pack(downstream)},
 			},
 			Filters: []*listenerv3.Filter{{
 				Name:       wellknown.HTTPConnectionManager,
-				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: p.pack(hcm)},
 			}},
 		}},
 	}, nil
 }
 
-func httpConnectionManager(o BootstrapOptions) (*hcmv3.HttpConnectionManager, error) {
+func (p *packer) httpConnectionManager(o BootstrapOptions) (*hcmv3.HttpConnectionManager, error) {
 	var routes []*routev3.Route
 	for _, r := range o.Routes {
 		if r.Prefix == "" || r.Backend == "" {
@@ -181,7 +185,7 @@ func httpConnectionManager(o BootstrapOptions) (*hcmv3.HttpConnectionManager, er
 				Local: fileSource(o.FilterWasm),
 			}},
 		}},
-		Configuration: mustAny(wrapperspb.String(string(o.PluginConfig))),
+		Configuration: p.pack(wrapperspb.String(string(o.PluginConfig))),
 		FailurePolicy: wasmv3.FailurePolicy_FAIL_CLOSED,
 	}}
 	return &hcmv3.HttpConnectionManager{
@@ -199,15 +203,15 @@ func httpConnectionManager(o BootstrapOptions) (*hcmv3.HttpConnectionManager, er
 			}},
 		}},
 		HttpFilters: []*hcmv3.HttpFilter{
-			{Name: WasmFilterName, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(wasm)}},
-			{Name: wellknown.Router, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})}},
+			{Name: WasmFilterName, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(wasm)}},
+			{Name: wellknown.Router, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&routerv3.Router{})}},
 		},
 	}, nil
 }
 
 // managerCluster is a static cluster to the manager: HTTP/2 for gRPC (xDS),
 // HTTP/1.1 for the filter's long-poll.
-func managerCluster(name, hostPort string, tlsFiles *UpstreamTLSFiles, http2 bool) (*clusterv3.Cluster, error) {
+func (p *packer) managerCluster(name, hostPort string, tlsFiles *UpstreamTLSFiles, http2 bool) (*clusterv3.Cluster, error) {
 	host, port, err := splitHostPort(hostPort)
 	if err != nil {
 		return nil, err
@@ -236,7 +240,7 @@ func managerCluster(name, hostPort string, tlsFiles *UpstreamTLSFiles, http2 boo
 			},
 		}}
 		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{
-			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(opts),
+			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": p.pack(opts),
 		}
 	}
 	if tlsFiles != nil {
@@ -260,7 +264,7 @@ func managerCluster(name, hostPort string, tlsFiles *UpstreamTLSFiles, http2 boo
 		}
 		c.TransportSocket = &corev3.TransportSocket{
 			Name:       wellknown.TransportSocketTLS,
-			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(&tlsv3.UpstreamTlsContext{CommonTlsContext: common, Sni: sni})},
+			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: p.pack(&tlsv3.UpstreamTlsContext{CommonTlsContext: common, Sni: sni})},
 		}
 	}
 	return c, nil
@@ -277,12 +281,15 @@ func fileSource(path string) *corev3.DataSource {
 	return &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: path}}
 }
 
-// mustAny packs a message built in this package; anypb.New only fails on a
-// nil message, which would be a bug here.
-func mustAny(m proto.Message) *anypb.Any {
+// packer packs typed configs into Any, keeping the first error (a string
+// that is not valid UTF-8, from a flag or a plugin configuration file, makes
+// proto marshalling fail).
+type packer struct{ err error }
+
+func (p *packer) pack(m proto.Message) *anypb.Any {
 	a, err := anypb.New(m)
-	if err != nil {
-		panic(err)
+	if err != nil && p.err == nil {
+		p.err = err
 	}
 	return a
 }

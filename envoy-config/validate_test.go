@@ -130,6 +130,7 @@ func TestGenerateBootstrap(t *testing.T) {
 		{name: "fail/bad-xds-port", opts: BootstrapOptions{Manager: "m:1", XDS: "x:0"}, wantErr: "xds"},
 		{name: "fail/tls-without-ca", opts: BootstrapOptions{Manager: "m:1", XDSTLS: &UpstreamTLSFiles{SNI: "x"}}, wantErr: "CA file"},
 		{name: "fail/plugin-config-array", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`[1]`)}, wantErr: "JSON object"},
+		{name: "fail/invalid-utf8", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte("{\"sync\":{\"environment\":\"\xff\"}}")}, wantErr: "UTF-8"},
 		{name: "fail/route-without-backend", opts: BootstrapOptions{Manager: "m:1", Routes: []Route{{Prefix: "/x"}}}, wantErr: "backend are required"},
 		{name: "fail/backend-name-not-servable", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`{"sync":{"cluster":"nope"}}`)}, wantErr: "not a static cluster"},
 	}
@@ -232,8 +233,8 @@ func TestValidatorRejectsDifferentVMIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	wasm.GetConfig().GetVmConfig().VmId = "other"
-	hcm.GetHttpFilters()[0].ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&wasm)}
-	filter.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(&hcm)}
+	hcm.GetHttpFilters()[0].ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: (&packer{}).pack(&wasm)}
+	filter.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: (&packer{}).pack(&hcm)}
 	b.StaticResources.Listeners = append(b.StaticResources.Listeners, l2)
 	if _, err := CheckBootstrap(b); err == nil || !strings.Contains(err.Error(), `vm_id "other" differs`) {
 		t.Fatalf("err = %v", err)
