@@ -11,6 +11,7 @@ type Clock interface{ Now() time.Time }
 
 type realClock struct{}
 
+// Now returns the wall-clock time.
 func (realClock) Now() time.Time { return time.Now() }
 
 // ManualClock is a Clock that only moves when told to. Safe for concurrent use.

@@ -119,11 +119,15 @@ func (h *Host) Close() error {
 		if v.failed == nil {
 			for _, p := range v.group.plugins {
 				root := p.roots[v.index]
-				if _, err := v.call(root, v.onDone, uint64(root.id)); err != nil {
+				// WasmBase::startShutdown: proxy_on_delete only once proxy_on_done says done.
+				done, err := v.call(root, v.onDone, uint64(root.id))
+				if err != nil {
 					break
 				}
-				if _, err := v.call(root, v.onDelete, uint64(root.id)); err != nil {
-					break
+				if uint32(done) != 0 || v.onDone == nil {
+					if _, err := v.call(root, v.onDelete, uint64(root.id)); err != nil {
+						break
+					}
 				}
 			}
 		}

@@ -48,6 +48,7 @@ var allowedDuringStart = map[string]bool{
 // function Envoy does not allow during VM start.
 type restrictedCallError struct{ name string }
 
+// Error implements error.
 func (e restrictedCallError) Error() string {
 	return "restricted_callback: " + e.name + " called during VM start"
 }

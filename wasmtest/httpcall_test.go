@@ -58,6 +58,21 @@ func TestHTTPCall(t *testing.T) {
 		}
 	})
 
+	t.Run("body-held-until-resume", func(t *testing.T) {
+		s := newStream(t, p, StreamOptions{})
+		defer s.Close()
+		if a, err := s.RequestHeaders(reqHeaders("callout", "x-cluster", "manager", "x-path", "/check"), false); err != nil || a != ActionPause {
+			t.Fatalf("headers: %v %v", a, err)
+		}
+		if a, err := s.RequestBody([]byte("payload"), true); err != nil || a != ActionPause {
+			t.Fatalf("body while headers are stopped: %v %v, want Pause (held, filter not called)", a, err)
+		}
+		waitFor(t, h, func() bool { return !s.RequestPaused() })
+		if got := string(s.UpstreamRequestBody()); got != "payload" {
+			t.Fatalf("upstream body after resume = %q", got)
+		}
+	})
+
 	t.Run("local-reply-from-callback", func(t *testing.T) {
 		s := newStream(t, p, StreamOptions{})
 		defer s.Close()
