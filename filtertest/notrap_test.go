@@ -66,9 +66,18 @@ func TestNoTrapOnRandomInput(t *testing.T) {
 			return r
 		}, string(b))
 	}
+	repair := func() {
+		for _, k := range keys {
+			_ = e.host.SharedData().Set(k, nil, 0)
+		}
+		_ = e.host.SharedData().Set(shared.KeyRateLimitLock, []byte{0}, 0)
+		_ = e.host.SharedData().Set(shared.KeyCurrent, shared.EncodeGeneration(0), 0)
+		e.publish(nil, w.snap)
+	}
 	for i := 0; i < 3000; i++ {
-		if i%50 == 0 { // corrupt shared data
-			for j := 0; j < 3; j++ {
+		if i%50 == 0 { // repair, then corrupt a few shared-data values
+			repair()
+			for j := 0; j < 1+rng.Intn(3); j++ {
 				k := keys[rng.Intn(len(keys))]
 				var v []byte
 				switch rng.Intn(4) {
@@ -140,12 +149,7 @@ func TestNoTrapOnRandomInput(t *testing.T) {
 		}
 	}
 	// Repair the data (a full publication) and check normal service.
-	for _, k := range keys {
-		_ = e.host.SharedData().Set(k, nil, 0)
-	}
-	_ = e.host.SharedData().Set(shared.KeyRateLimitLock, []byte{0}, 0)
-	_ = e.host.SharedData().Set(shared.KeyCurrent, shared.EncodeGeneration(0), 0)
-	e.publish(nil, w.snap)
+	repair()
 	for wk := 0; wk < 2; wk++ {
 		wantStatus(t, e.do(request{path: "/mtls/1.0.0/x", peer: w.client, worker: wk}), 200, 0)
 		wantStatus(t, e.do(request{path: "/oauth/1.0.0/x", worker: wk, headers: []wasmtest.Header{bearer(w.idp.token(t, "ES256", w.idp.claims(idOAuth, nil)))}}), 200, 0)
