@@ -39,7 +39,12 @@ func httpCallbacks() []rawFunc {
 // refuse, starting with one that imports a function Envoy lacks.
 func TestCheckEnvoyABIRejects(t *testing.T) {
 	good := func(imports ...rawImport) rawModule {
-		return minimalProxyModule(append([]rawImport{{"env", "proxy_log", i32n(3), i32n(1)}}, imports...), httpCallbacks()...)
+		base := []rawImport{
+			{"env", "proxy_log", i32n(3), i32n(1)},
+			{"wasi_unstable", "fd_write", i32n(4), i32n(1)},
+			{"wasi_snapshot_preview1", "clock_time_get", []byte{tI32, tI64, tI32}, i32n(1)},
+		}
+		return minimalProxyModule(append(base, imports...), httpCallbacks()...)
 	}
 	if err := CheckEnvoyABI(good().encode()); err != nil {
 		t.Fatalf("baseline raw module rejected: %v", err)

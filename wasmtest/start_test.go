@@ -205,6 +205,9 @@ func TestTraps(t *testing.T) {
 			if !errors.Is(err, ErrVMFailed) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("RequestHeaders error = %v, want ErrVMFailed mentioning %q", err, tc.wantErr)
 			}
+			if tc.action == "panic" && !hasLog(h, LogInfo, "panic: probe panic on request") {
+				t.Errorf("TinyGo's panic message (fd_write to stdout) not logged at info: %q", h.Logs(LogInfo))
+			}
 			if p.Failed(1) == nil || p.Failed(0) != nil {
 				t.Fatalf("Failed(1)=%v Failed(0)=%v: only the trapped VM is dead", p.Failed(1), p.Failed(0))
 			}

@@ -1,6 +1,7 @@
 package wasmtest
 
 import (
+	"encoding/binary"
 	"strconv"
 	"testing"
 	"time"
@@ -114,5 +115,26 @@ func TestManyVMs(t *testing.T) {
 	}
 	if p.group.vms[0].mod == p.group.vms[1].mod {
 		t.Fatal("workers share one module instance")
+	}
+}
+
+// TestCurrentTimeNanoseconds: proxy_get_current_time_nanoseconds reads the
+// host clock (the Go SDK does not import it, so a raw module calls it).
+func TestCurrentTimeNanoseconds(t *testing.T) {
+	imports := []rawImport{
+		{"env", "proxy_get_current_time_nanoseconds", i32n(1), i32n(1)},
+		{"env", "proxy_set_shared_data", i32n(5), i32n(1)},
+	}
+	m := minimalProxyModule(imports, rawFunc{export: "proxy_on_vm_start", params: i32n(2), results: i32n(1), body: cat(
+		i32Const(208), call(0), opDrop,
+		i32Const(100), i32Const(3), i32Const(208), i32Const(8), i32Const(0), call(1), opDrop,
+		i32Const(1))})
+	m.data = map[uint32][]byte{100: []byte("now")}
+	t0 := time.Unix(1800000000, 42)
+	h := newHost(t, HostOptions{Clock: NewManualClock(t0)})
+	newPlugin(t, h, PluginOptions{VMID: "clock", Wasm: m.encode()})
+	v, _, ok := h.SharedDataFor("clock").Get("now")
+	if !ok || len(v) != 8 || int64(binary.LittleEndian.Uint64(v)) != t0.UnixNano() {
+		t.Fatalf("proxy_get_current_time_nanoseconds wrote %v, want %d", v, t0.UnixNano())
 	}
 }
