@@ -24,6 +24,10 @@ type Config struct {
 	Logger     *slog.Logger
 	Metrics    *Metrics         // nil: no /metrics and no request metrics
 	Now        func() time.Time // nil: time.Now
+	// Mount, when set, adds routes of other components (for example the
+	// gateways' config endpoints): root is unauthenticated, admin requires
+	// the admin token. Errors passed to c.Error render like all others.
+	Mount func(root *gin.Engine, admin *gin.RouterGroup)
 }
 
 type handlers struct {
@@ -45,6 +49,7 @@ func New(cfg Config) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	_ = r.SetTrustedProxies(nil) // log the peer address, not a forgeable X-Forwarded-For
 	r.Use(recovery(h.log), requestLog(h.log))
 	if cfg.Metrics != nil {
 		r.Use(cfg.Metrics.middleware())
@@ -77,6 +82,9 @@ func New(cfg Config) http.Handler {
 	v4.DELETE("/throttling-policies/subscription/:policyName", h.deleteTier)
 	v4.GET("/audit", h.listAudit)
 	v4.GET("/config-version", h.configVersion)
+	if cfg.Mount != nil {
+		cfg.Mount(r, v4)
+	}
 	return r
 }
 

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/certgate/certgate/manager/api"
 	"github.com/certgate/certgate/manager/domain"
 	"github.com/certgate/certgate/manager/store/badgerstore"
@@ -28,9 +30,25 @@ type Server struct {
 	done    chan error
 }
 
+// Option customises New.
+type Option func(*options)
+
+type options struct {
+	mount func(st domain.Store, root *gin.Engine, admin *gin.RouterGroup)
+}
+
+// WithRoutes mounts extra routes (see api.Config.Mount) that need the store.
+func WithRoutes(mount func(st domain.Store, root *gin.Engine, admin *gin.RouterGroup)) Option {
+	return func(o *options) { o.mount = mount }
+}
+
 // New opens the store and prepares the HTTP server; notice receives the
 // one-time message of a newly generated admin token.
-func New(cfg Config, log *slog.Logger, notice io.Writer) (*Server, error) {
+func New(cfg Config, log *slog.Logger, notice io.Writer, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -46,7 +64,11 @@ func New(cfg Config, log *slog.Logger, notice io.Writer) (*Server, error) {
 		return nil, err
 	}
 	m := api.NewMetrics(st.ConfigVersion)
-	h := api.New(api.Config{Store: st, AdminToken: token, Logger: log, Metrics: m})
+	ac := api.Config{Store: st, AdminToken: token, Logger: log, Metrics: m}
+	if o.mount != nil {
+		ac.Mount = func(root *gin.Engine, admin *gin.RouterGroup) { o.mount(st, root, admin) }
+	}
+	h := api.New(ac)
 	log.Info("manager configured", "data_dir", cfg.DataDir, "admin_token_source", source,
 		"config_version", st.ConfigVersion(), "tls", cfg.TLSCert != "")
 	return &Server{

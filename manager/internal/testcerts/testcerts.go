@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,4 +166,20 @@ func must[T any](v T, err error) T {
 		panic("testcerts: " + err.Error())
 	}
 	return v
+}
+
+// NewServer issues a TLS server certificate for ip, signed by ca.
+func NewServer(ca *Cert, ip net.IP) *Cert {
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano() + serial.Add(1)),
+		Subject:      pkix.Name{CommonName: ip.String()},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{ip},
+	}
+	key := ECKey()
+	der := must(x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key))
+	return &Cert{Cert: must(x509.ParseCertificate(der)), Key: key}
 }
