@@ -89,7 +89,7 @@ func (h *handlers) listAPIs(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	out := apiListDTO{List: []apiDTO{}, Pagination: paginate(BasePath+"/apis", nil, offset, limit, len(all))}
+	out := apiListDTO{List: []apiDTO{}, Pagination: paginate("/apis", nil, offset, limit, len(all))}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
 		out.List = append(out.List, toAPIDTO(all[i]))
 	}

@@ -36,7 +36,7 @@ func (h *handlers) listAudit(c *gin.Context) {
 		return
 	}
 	out := auditListDTO{Count: len(entries), List: make([]auditEntryDTO, 0, len(entries)),
-		Pagination: paginate(BasePath+"/audit", nil, offset, limit, total)}
+		Pagination: paginate("/audit", nil, offset, limit, total)}
 	for _, e := range entries {
 		out.List = append(out.List, auditEntryDTO{ID: e.Seq, Time: e.Time.UTC().Format(time.RFC3339Nano), Actor: e.Actor,
 			Action: e.Action, Resource: e.Resource, Detail: e.Detail, ConfigVersion: e.ConfigVersion})
