@@ -156,6 +156,11 @@ func (o BootstrapOptions) withDefaults() (BootstrapOptions, error) {
 			return o, fmt.Errorf("TLS to the manager needs a CA file, and a client certificate goes with its key")
 		}
 	}
+	for _, r := range o.Routes {
+		if err := xds.CheckBackendName(r.Backend); err != nil {
+			return o, fmt.Errorf("route %s: %w", r.Prefix, err)
+		}
+	}
 	if o.PluginConfig == nil {
 		o.PluginConfig = DefaultPluginConfig(o.Environment)
 	}

@@ -131,7 +131,8 @@ func TestGenerateBootstrap(t *testing.T) {
 		{name: "fail/tls-without-ca", opts: BootstrapOptions{Manager: "m:1", XDSTLS: &UpstreamTLSFiles{SNI: "x"}}, wantErr: "CA file"},
 		{name: "fail/plugin-config-array", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`[1]`)}, wantErr: "JSON object"},
 		{name: "fail/invalid-utf8", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte("{\"sync\":{\"environment\":\"\xff\"}}")}, wantErr: "UTF-8"},
-		{name: "fail/route-without-backend", opts: BootstrapOptions{Manager: "m:1", Routes: []Route{{Prefix: "/x"}}}, wantErr: "backend are required"},
+		{name: "fail/route-without-backend", opts: BootstrapOptions{Manager: "m:1", Routes: []Route{{Prefix: "/x"}}}, wantErr: "1 to 100 characters"},
+		{name: "fail/route-backend-name", opts: BootstrapOptions{Manager: "m:1", Routes: []Route{{Prefix: "/x", Backend: "a/b"}}}, wantErr: "only letters"},
 		{name: "fail/backend-name-not-servable", opts: BootstrapOptions{Manager: "m:1", PluginConfig: []byte(`{"sync":{"cluster":"nope"}}`)}, wantErr: "not a static cluster"},
 	}
 	for _, tc := range tests {

@@ -115,7 +115,7 @@ func clientTruststore(certs []TrustedCert) (*tlsv3.Secret, error) {
 
 // backend builds one cluster and, for TLS backends, its secrets.
 func backend(bc *BackendCluster) (*clusterv3.Cluster, []types.Resource, error) {
-	if err := checkName(bc.Name); err != nil {
+	if err := CheckBackendName(bc.Name); err != nil {
 		return nil, nil, err
 	}
 	if len(bc.Endpoints) == 0 {
@@ -302,8 +302,9 @@ func tlsVersion(v string) (tlsv3.TlsParameters_TlsProtocol, error) {
 	return 0, fmt.Errorf("unknown TLS version %q (want 1.0, 1.1, 1.2 or 1.3)", v)
 }
 
-// checkName keeps backend names usable inside Envoy resource and stat names.
-func checkName(name string) error {
+// CheckBackendName reports whether name can name a backend: it must be usable
+// inside Envoy resource and stat names ([a-zA-Z0-9._-], 1 to 100 bytes).
+func CheckBackendName(name string) error {
 	if name == "" || len(name) > 100 {
 		return fmt.Errorf("%w: backend name %q must have 1 to 100 characters", ErrInvalidEnvironment, name)
 	}
