@@ -3,7 +3,6 @@ package domain
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Sentinel error kinds. Every *Error carries one of them as its Kind, so
@@ -59,6 +58,18 @@ const (
 	CodeInternal           int64 = 900967 // WSO2's "General Error"
 )
 
+// HTTP statuses carried by errors (kept as numbers so the domain does not
+// import net/http).
+const (
+	StatusBadRequest       = 400
+	StatusUnauthorized     = 401
+	StatusNotFound         = 404
+	StatusMethodNotAllowed = 405
+	StatusConflict         = 409
+	StatusTooLarge         = 413
+	StatusInternal         = 500
+)
+
 // Error is the one error type the transport renders: an HTTP status, a
 // stable numeric code, a short message and a human description.
 type Error struct {
@@ -90,35 +101,35 @@ func newErr(kind error, status int, code int64, msg, format string, args ...any)
 
 // Invalid returns a 400 validation error with the given code.
 func Invalid(code int64, msg, format string, args ...any) *Error {
-	return newErr(ErrInvalid, http.StatusBadRequest, code, msg, format, args...)
+	return newErr(ErrInvalid, StatusBadRequest, code, msg, format, args...)
 }
 
 // APINotFound reports an unknown API id.
 func APINotFound(id string) *Error {
-	return newErr(ErrNotFound, http.StatusNotFound, CodeAPINotFound, "API not found", "no API with id %q", id)
+	return newErr(ErrNotFound, StatusNotFound, CodeAPINotFound, "API not found", "no API with id %q", id)
 }
 
 // APIExists reports a context+version already used by another API.
 func APIExists(context, version string) *Error {
-	return newErr(ErrAlreadyExists, http.StatusConflict, CodeAPIExists, "API already exists",
+	return newErr(ErrAlreadyExists, StatusConflict, CodeAPIExists, "API already exists",
 		"an API with context %q and version %q already exists", context, version)
 }
 
 // CertNotFound reports an unknown alias on an API.
 func CertNotFound(apiID, alias string) *Error {
-	return newErr(ErrNotFound, http.StatusNotFound, CodeCertNotFound, "Certificate not found",
+	return newErr(ErrNotFound, StatusNotFound, CodeCertNotFound, "Certificate not found",
 		"no client certificate with alias %q on API %q", alias, apiID)
 }
 
 // AliasExists reports an alias already used on the API.
 func AliasExists(alias string) *Error {
-	return newErr(ErrAlreadyExists, http.StatusConflict, CodeAliasExists, "Alias already exists",
+	return newErr(ErrAlreadyExists, StatusConflict, CodeAliasExists, "Alias already exists",
 		"a client certificate with alias %q already exists on this API", alias)
 }
 
 // CertAlreadyBound reports the same certificate bound under another alias.
 func CertAlreadyBound(otherAlias string) *Error {
-	return newErr(ErrAlreadyExists, http.StatusConflict, CodeCertAlreadyBound, "Certificate already added",
+	return newErr(ErrAlreadyExists, StatusConflict, CodeCertAlreadyBound, "Certificate already added",
 		"this certificate is already bound to the API under alias %q", otherAlias)
 }
 
@@ -130,25 +141,25 @@ func TierNotFound(name string, status int) *Error {
 
 // TierExists reports a tier name already taken.
 func TierExists(name string) *Error {
-	return newErr(ErrAlreadyExists, http.StatusConflict, CodeTierExists, "Tier already exists",
+	return newErr(ErrAlreadyExists, StatusConflict, CodeTierExists, "Tier already exists",
 		"a throttling tier named %q already exists", name)
 }
 
 // TierInUse reports a tier still referenced by certificates or APIs.
 func TierInUse(name string, uses int) *Error {
-	return newErr(ErrConflict, http.StatusConflict, CodeTierInUse, "Tier in use",
+	return newErr(ErrConflict, StatusConflict, CodeTierInUse, "Tier in use",
 		"throttling tier %q is used by %d certificate(s) or API(s); change them first", name, uses)
 }
 
 // BodyTooLarge reports a request body over limit bytes.
 func BodyTooLarge(limit int64) *Error {
-	return newErr(ErrTooLarge, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "Request body too large",
+	return newErr(ErrTooLarge, StatusTooLarge, CodeBodyTooLarge, "Request body too large",
 		"the request body exceeds the limit of %d bytes", limit)
 }
 
 // Internal wraps an unexpected failure as a 500; the cause is logged, not shown.
 func Internal(err error) *Error {
-	return &Error{Kind: err, Status: http.StatusInternalServerError, Code: CodeInternal,
+	return &Error{Kind: err, Status: StatusInternal, Code: CodeInternal,
 		Message: "Internal server error", Description: "the server could not complete the request", Err: err}
 }
 

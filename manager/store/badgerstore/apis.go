@@ -2,7 +2,6 @@ package badgerstore
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
@@ -210,7 +209,7 @@ func (t *tx) releaseDefault(a domain.API) error {
 func (t *tx) requireTier(name string) error {
 	found, err := t.exists(tierKey(name))
 	if err == nil && !found {
-		err = domain.TierNotFound(name, http.StatusBadRequest)
+		err = domain.TierNotFound(name, domain.StatusBadRequest)
 	}
 	return err
 }

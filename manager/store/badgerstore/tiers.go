@@ -2,7 +2,6 @@ package badgerstore
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -28,7 +27,7 @@ func (s *Store) UpdateTier(ctx context.Context, tr domain.Tier) (domain.Tier, er
 	err := s.change(ctx, domain.ActionTierUpdate, "throttling-policies/subscription/"+tr.Name, func(t *tx) (string, error) {
 		if found, err := t.exists(tierKey(tr.Name)); err != nil || !found {
 			if err == nil {
-				err = domain.TierNotFound(tr.Name, http.StatusNotFound)
+				err = domain.TierNotFound(tr.Name, domain.StatusNotFound)
 			}
 			return "", err
 		}
@@ -43,7 +42,7 @@ func (s *Store) DeleteTier(ctx context.Context, name string) error {
 	return s.change(ctx, domain.ActionTierDelete, "throttling-policies/subscription/"+name, func(t *tx) (string, error) {
 		if found, err := t.exists(tierKey(name)); err != nil || !found {
 			if err == nil {
-				err = domain.TierNotFound(name, http.StatusNotFound)
+				err = domain.TierNotFound(name, domain.StatusNotFound)
 			}
 			return "", err
 		}
@@ -60,7 +59,7 @@ func (s *Store) GetTier(_ context.Context, name string) (domain.Tier, error) {
 	err := s.db.View(func(txn *badger.Txn) error {
 		found, err := getJSON(txn, tierKey(name), &r)
 		if err == nil && !found {
-			err = domain.TierNotFound(name, http.StatusNotFound)
+			err = domain.TierNotFound(name, domain.StatusNotFound)
 		}
 		return err
 	})
