@@ -115,6 +115,7 @@ func (p *packer) gatewayListener(o BootstrapOptions) (*listenerv3.Listener, erro
 	downstream := &tlsv3.DownstreamTlsContext{
 		RequireClientCertificate: wrapperspb.Bool(false),
 		CommonTlsContext: &tlsv3.CommonTlsContext{
+			AlpnProtocols: []string{"h2", "http/1.1"},
 			TlsCertificates: []*tlsv3.TlsCertificate{{
 				CertificateChain: fileSource(o.ServerCertFile),
 				PrivateKey:       fileSource(o.ServerKeyFile),
