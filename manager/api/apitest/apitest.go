@@ -134,6 +134,7 @@ type roundTripper struct {
 	base http.RoundTripper
 }
 
+// RoundTrip implements http.RoundTripper.
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := rt.base.RoundTrip(req)
 	if err != nil {

@@ -248,17 +248,22 @@ func countPrefix(txn *badger.Txn, prefix []byte) int {
 // badgerLogger forwards Badger's warnings and errors to slog.
 type badgerLogger struct{ l *slog.Logger }
 
+// Errorf implements badger.Logger.
 func (b badgerLogger) Errorf(f string, a ...any) {
 	if b.l != nil {
 		b.l.Error("badger: " + fmt.Sprintf(f, a...))
 	}
 }
 
+// Warningf implements badger.Logger.
 func (b badgerLogger) Warningf(f string, a ...any) {
 	if b.l != nil {
 		b.l.Warn("badger: " + fmt.Sprintf(f, a...))
 	}
 }
 
-func (badgerLogger) Infof(string, ...any)  {}
+// Infof implements badger.Logger (dropped: too chatty for the manager log).
+func (badgerLogger) Infof(string, ...any) {}
+
+// Debugf implements badger.Logger (dropped).
 func (badgerLogger) Debugf(string, ...any) {}
