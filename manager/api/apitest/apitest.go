@@ -85,6 +85,29 @@ func (v *Validator) Check(req *http.Request, status int, header http.Header, bod
 	return nil
 }
 
+// CheckRequest validates a request (parameters and body) against the
+// document. Tests call it for requests the server accepted: a request the
+// server takes must be one the document allows.
+func (v *Validator) CheckRequest(req *http.Request, body []byte) error {
+	rest, ok := strings.CutPrefix(req.URL.Path, api.BasePath)
+	if !ok {
+		return nil
+	}
+	r2 := req.Clone(context.Background())
+	r2.URL = &url.URL{Path: rest, RawQuery: req.URL.RawQuery}
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := v.router.FindRoute(r2)
+	if err != nil {
+		return fmt.Errorf("%s %s has no route in openapi.yaml: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r2, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		return fmt.Errorf("accepted request %s %s does not match openapi.yaml: %v", req.Method, req.URL.Path, err)
+	}
+	return nil
+}
+
 // Uncovered lists the documented operations no validated 2xx response
 // exercised.
 func (v *Validator) Uncovered() []string {
@@ -136,6 +159,15 @@ type roundTripper struct {
 
 // RoundTrip implements http.RoundTripper.
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	var reqBody []byte
+	if req.Body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
 	resp, err := rt.base.RoundTrip(req)
 	if err != nil {
 		return resp, err
@@ -148,6 +180,11 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if err := rt.v.Check(req, resp.StatusCode, resp.Header, body); err != nil {
 		rt.tb.Errorf("openapi: %v", err)
+	}
+	if resp.StatusCode < 300 { // accepted requests must match the documented request too
+		if err := rt.v.CheckRequest(req, reqBody); err != nil {
+			rt.tb.Errorf("openapi: %v", err)
+		}
 	}
 	return resp, nil
 }
