@@ -21,9 +21,13 @@ type adsClient struct {
 	conn   *grpc.ClientConn
 	stream discovery.AggregatedDiscoveryService_StreamAggregatedResourcesClient
 	node   *corev3.Node
-	resps  chan *discovery.DiscoveryResponse
-	errs   chan error
-	cancel context.CancelFunc
+	// nodeOnce sends the node on the first request only, like Envoy with
+	// set_node_on_first_message_only (the certgate bootstrap sets it).
+	nodeOnce bool
+	sent     int
+	resps    chan *discovery.DiscoveryResponse
+	errs     chan error
+	cancel   context.CancelFunc
 }
 
 // testNode is an Envoy node; env "" leaves the environment to the default.
@@ -76,6 +80,10 @@ func (c *adsClient) close() {
 func (c *adsClient) send(tb testing.TB, typeURL string, names []string, version, nonce, nack string) {
 	tb.Helper()
 	req := &discovery.DiscoveryRequest{Node: c.node, TypeUrl: typeURL, ResourceNames: names, VersionInfo: version, ResponseNonce: nonce}
+	if c.nodeOnce && c.sent > 0 {
+		req.Node = nil
+	}
+	c.sent++
 	if nack != "" {
 		req.ErrorDetail = &rpcstatus.Status{Code: 3, Message: nack}
 	}
