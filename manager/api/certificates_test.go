@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,6 +112,16 @@ func TestUploadBadInput(t *testing.T) {
 		{name: "fail/leaf-uploaded-as-ca", fields: fields("type", "ca"), file: testcerts.PEM(leaf.Cert.Raw), status: 400, code: domain.CodeCertUsage},
 		{name: "fail/intermediate-ca-as-client", file: testcerts.PEM(intermediate.Cert.Raw), status: 400, code: domain.CodeCertUsage},
 		{name: "fail/server-auth-only-eku", file: testcerts.PEM(serverOnly.Cert.Raw), status: 400, code: domain.CodeCertUsage},
+		{name: "fail/body-over-64KiB-chunked", raw: func() response {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			mw.WriteField("alias", "chunked")
+			fw, _ := mw.CreateFormFile("certificate", "big.crt")
+			fw.Write(append(append([]byte{}, goodPEM...), bytes.Repeat([]byte("\n"), 65<<10)...))
+			mw.Close()
+			// io.MultiReader hides the length: the client streams it chunked.
+			return e.do(http.MethodPost, v4(certsPath(apiID)), mw.FormDataContentType(), io.MultiReader(&buf))
+		}, status: 413, code: domain.CodeBodyTooLarge},
 		{name: "fail/not-multipart", raw: func() response {
 			return e.sendJSON(http.MethodPost, certsPath(apiID), `{"alias":"x"}`)
 		}, status: 400, code: domain.CodeBadRequest},
