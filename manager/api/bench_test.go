@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/certgate/certgate/manager/api"
@@ -80,6 +81,41 @@ func BenchmarkUploadDurable(b *testing.B) {
 	for i := range b.N {
 		call(b, c, http.MethodPost, url, ups[i].ct, ups[i].body, http.StatusOK)
 	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uploads/s")
+}
+
+// BenchmarkUploadDurableParallel is BenchmarkUploadDurable with concurrent
+// clients (writers are serialised in the store; each still waits for its sync).
+func BenchmarkUploadDurableParallel(b *testing.B) {
+	st, err := badgerstore.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	a, err := st.CreateAPI(context.Background(), api1("BenchP"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, c := benchServer(b, st)
+	url := srv.URL + api.BasePath + "/apis/" + a.ID + "/client-certificates"
+	type upload struct {
+		ct   string
+		body []byte
+	}
+	ups := make([]upload, b.N)
+	for i := range ups {
+		cert := testcerts.New(testcerts.Spec{CommonName: fmt.Sprintf("par-%d", i)})
+		ups[i].ct, ups[i].body = multipartUpload(fmt.Sprintf("par-%d", i), testcerts.PEM(cert.Cert.Raw))
+	}
+	var next atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			u := ups[next.Add(1)-1]
+			call(b, c, http.MethodPost, url, u.ct, u.body, http.StatusOK)
+		}
+	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uploads/s")
 }
 
