@@ -100,6 +100,10 @@ func LongPoll(p *Publisher, gw *Gateways) gin.HandlerFunc {
 				c.Header(VersionHeader, strconv.FormatUint(d.Version, 10))
 				c.Status(http.StatusNotModified)
 				return
+			case <-p.Done():
+				c.Header(VersionHeader, strconv.FormatUint(d.Version, 10))
+				c.Status(http.StatusNotModified)
+				return
 			case <-c.Request.Context().Done():
 				return
 			}

@@ -39,21 +39,25 @@ type Publisher struct {
 
 	mu      sync.RWMutex
 	version uint64 // config version the snapshots reflect
+	state   domain.ConfigState
 	envs    map[string]*envState
 	bc      *domain.Broadcaster // fires after each rebuild
+	done    chan struct{}       // closed when Run returns
+	once    sync.Once
 }
 
 // NewPublisher builds the snapshots at the store's current version.
 func NewPublisher(ctx context.Context, store domain.Store, log *slog.Logger) (*Publisher, error) {
-	p := &Publisher{store: store, log: log, envs: map[string]*envState{}, bc: domain.NewBroadcaster(0)}
+	p := &Publisher{store: store, log: log, envs: map[string]*envState{}, bc: domain.NewBroadcaster(0), done: make(chan struct{})}
 	if err := p.rebuild(ctx); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// Run rebuilds after every committed change until ctx ends.
+// Run rebuilds after every committed change until ctx ends; then Done is closed.
 func (p *Publisher) Run(ctx context.Context) {
+	defer p.once.Do(func() { close(p.done) })
 	for {
 		v, ch := p.store.Watch()
 		if v > p.Version() {
@@ -70,11 +74,24 @@ func (p *Publisher) Run(ctx context.Context) {
 	}
 }
 
+// Done is closed when Run has returned (the manager is shutting down):
+// held long-polls answer at once.
+func (p *Publisher) Done() <-chan struct{} { return p.done }
+
 // Version returns the config version the snapshots reflect.
 func (p *Publisher) Version() uint64 { return p.bc.Version() }
 
 // Watch returns the published version and a channel closed at the next one.
 func (p *Publisher) Watch() (uint64, <-chan struct{}) { return p.bc.Watch() }
+
+// State returns the committed state the snapshots were built from, and the
+// environments that have one.
+func (p *Publisher) State() (domain.ConfigState, []string) {
+	envs := p.Environments()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.state, envs
+}
 
 // Environments lists the environments with a snapshot.
 func (p *Publisher) Environments() []string {
@@ -143,6 +160,7 @@ func (p *Publisher) rebuild(ctx context.Context) error {
 		}
 	}
 	p.version = state.Version
+	p.state = state
 	p.mu.Unlock()
 	p.bc.Publish(state.Version)
 	return nil
