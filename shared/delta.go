@@ -83,8 +83,8 @@ func DecodeDelta(b []byte) (Delta, error) {
 		w.Key = d.str()
 		w.Delete = d.boolean()
 		w.Record = d.raw()
-		if d.err == nil && (w.Key == "" || len(w.Key) <= len(Prefix) || w.Key[:len(Prefix)] != Prefix || w.Key == KeyCurrent) {
-			d.fail() // only certgate's own record keys may be written by a delta
+		if d.err == nil && (w.Key == "" || len(w.Key) <= len(Prefix) || w.Key[:len(Prefix)] != Prefix || w.Key == KeyCurrent || isSyncKey(w.Key) || len(w.Key) >= len(RateLimitPrefix) && w.Key[:len(RateLimitPrefix)] == RateLimitPrefix) {
+			d.fail() // only snapshot record keys: not the generation, sync state or throttle counters
 		}
 		out.Writes = append(out.Writes, w)
 	}

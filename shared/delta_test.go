@@ -44,6 +44,8 @@ func TestDeltaRejectsDamage(t *testing.T) {
 		"fail/flipped-bit":    func() []byte { b := append([]byte(nil), good...); b[10] ^= 1; return b }(),
 		"fail/foreign-key":    (&Delta{Writes: []Write{{Key: "other/x", Record: []byte("r")}}}).Encode(),
 		"fail/writes-current": (&Delta{Writes: []Write{{Key: KeyCurrent, Record: []byte("9")}}}).Encode(),
+		"fail/writes-lease":   (&Delta{Writes: []Write{{Key: KeySyncLease, Record: []byte("x|9")}}}).Encode(),
+		"fail/writes-counter": (&Delta{Writes: []Write{{Key: KeyRateLimit("a_b"), Record: []byte("x")}}}).Encode(),
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
