@@ -167,3 +167,11 @@ func (p *idp) claims(aud any, over map[string]any) map[string]any {
 	}
 	return c
 }
+
+// newLeafWithKey is newLeaf with a given key (cheap bulk certificates).
+func newLeafWithKey(t testing.TB, ca *issued, cn string, key *ecdsa.PrivateKey) *issued {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: cn},
+		NotBefore: t0.Add(-24 * time.Hour), NotAfter: t0.Add(365 * 24 * time.Hour)}
+	return sign(t, tmpl, key, ca)
+}

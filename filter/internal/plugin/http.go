@@ -43,6 +43,12 @@ type httpContext struct {
 
 // OnHttpRequestHeaders implements types.HttpContext.
 func (h *httpContext) OnHttpRequestHeaders(numHeaders int, endOfStream bool) types.Action {
+	a := h.onRequestHeaders()
+	releaseHostAllocs()
+	return a
+}
+
+func (h *httpContext) onRequestHeaders() types.Action {
 	p := h.plugin
 	cfg := &p.config
 	h.now = nowNanos()
@@ -107,6 +113,7 @@ func (h *httpContext) OnHttpResponseHeaders(numHeaders int, endOfStream bool) ty
 			_ = proxywasm.ReplaceHttpResponseHeader(kv[0], kv[1])
 		}
 	}
+	releaseHostAllocs()
 	return types.ActionContinue
 }
 

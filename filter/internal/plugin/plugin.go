@@ -41,6 +41,7 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 	p.identity = identityHeaders(cfg.IdentityPrefix)
 	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos, LockKey: shared.KeyRateLimitLock}
 	throttle.InitLock(sharedKV{}, shared.KeyRateLimitLock)
+	pinStartupAllocs()
 	proxywasm.LogInfof("certgate: started (certificate header %q, fail mode %s, throttle key %s)",
 		cfg.CertHeader, cfg.FailMode, cfg.ThrottleKey)
 	return types.OnPluginStartStatusOK
