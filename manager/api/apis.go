@@ -23,6 +23,7 @@ type apiDTO struct {
 	APIThrottlingPolicy string             `json:"apiThrottlingPolicy,omitempty"`
 	EndpointConfig      *endpointConfigDTO `json:"endpointConfig"`
 	LifeCycleStatus     string             `json:"lifeCycleStatus,omitempty"`
+	GatewayEnvironments []string           `json:"gatewayEnvironments,omitempty"`
 	APIIdentifier       string             `json:"apiIdentifier,omitempty"`
 	CreatedTime         string             `json:"createdTime,omitempty"`
 	LastUpdatedTime     string             `json:"lastUpdatedTime,omitempty"`
@@ -53,6 +54,7 @@ func toAPIDTO(a domain.API) apiDTO {
 		ID: a.ID, Name: a.Name, Version: a.Version, Context: a.Context, Provider: a.Provider,
 		IsDefaultVersion: a.IsDefaultVersion, SecurityScheme: a.SecurityScheme,
 		APIThrottlingPolicy: a.APIThrottlingPolicy, EndpointConfig: ec, LifeCycleStatus: a.LifeCycleStatus,
+		GatewayEnvironments: a.GatewayEnvironments,
 		APIIdentifier: a.Identifier(), CreatedTime: a.CreatedAt.Format(time.RFC3339), LastUpdatedTime: a.UpdatedAt.Format(time.RFC3339),
 	}
 }
@@ -62,6 +64,7 @@ func (d apiDTO) domain() (domain.API, error) {
 		Name: d.Name, Version: d.Version, Context: d.Context, Provider: d.Provider,
 		IsDefaultVersion: d.IsDefaultVersion, SecurityScheme: d.SecurityScheme,
 		APIThrottlingPolicy: d.APIThrottlingPolicy, LifeCycleStatus: d.LifeCycleStatus,
+		GatewayEnvironments: d.GatewayEnvironments,
 	}
 	if d.EndpointConfig != nil {
 		if t := d.EndpointConfig.EndpointType; t != "" && t != "http" {

@@ -35,6 +35,10 @@ type API struct {
 	ProductionEndpoint  string // URL
 	SandboxEndpoint     string // optional URL
 	LifeCycleStatus     string
+	// GatewayEnvironments are the environments (named groups of gateways,
+	// WSO2's gateway environments) the API is deployed to; ["Default"] when
+	// none is given.
+	GatewayEnvironments []string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -53,7 +57,22 @@ var (
 	apiVersionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$`)
 	apiContextRE = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
 	providerRE   = regexp.MustCompile(`^[A-Za-z0-9@._-]{1,64}$`)
+	envNameRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 )
+
+// DefaultEnvironment is the environment of an API that names none (WSO2's
+// default gateway environment).
+const DefaultEnvironment = "Default"
+
+// ValidateEnvironmentName checks one environment name: 1-64 characters of
+// letters, digits, '.', '_' or '-'.
+func ValidateEnvironmentName(env string) error {
+	if !envNameRE.MatchString(env) {
+		return Invalid(CodeValidation, "Invalid gatewayEnvironments",
+			"each gateway environment must be 1-64 characters of letters, digits, '.', '_' or '-', got %q", env)
+	}
+	return nil
+}
 
 // Normalize fills defaults (provider "admin", lifeCycleStatus CREATED,
 // securityScheme [oauth2]) and canonicalises the scheme list order.
@@ -72,6 +91,9 @@ func (a *API) Normalize() {
 	}
 	if len(a.SecurityScheme) == 0 {
 		a.SecurityScheme = []string{SchemeOAuth2}
+	}
+	if len(a.GatewayEnvironments) == 0 {
+		a.GatewayEnvironments = []string{DefaultEnvironment}
 	}
 	var schemes []string
 	for _, s := range SecuritySchemes { // canonical order, duplicates dropped
@@ -117,6 +139,9 @@ func (a API) Validate() error {
 	if a.HasScheme(SchemeOAuthMandatory) && !a.HasScheme(SchemeOAuth2) {
 		return Invalid(CodeValidation, "Invalid securityScheme", "%q requires %q", SchemeOAuthMandatory, SchemeOAuth2)
 	}
+	if err := validateEnvironments(a.GatewayEnvironments); err != nil {
+		return err
+	}
 	if a.APIThrottlingPolicy != "" && !tierNameRE.MatchString(a.APIThrottlingPolicy) {
 		return Invalid(CodeValidation, "Invalid apiThrottlingPolicy", "apiThrottlingPolicy %q is not a valid tier name", a.APIThrottlingPolicy)
 	}
@@ -124,6 +149,34 @@ func (a API) Validate() error {
 		return err
 	}
 	return validateEndpoint("sandbox", a.SandboxEndpoint, false)
+}
+
+func validateEnvironments(envs []string) error {
+	if len(envs) == 0 {
+		return Invalid(CodeValidation, "Invalid gatewayEnvironments", "gatewayEnvironments must name at least one environment")
+	}
+	if len(envs) > 64 {
+		return Invalid(CodeValidation, "Invalid gatewayEnvironments", "an API may be deployed to at most 64 environments, got %d", len(envs))
+	}
+	seen := make(map[string]bool, len(envs))
+	for _, e := range envs {
+		if err := ValidateEnvironmentName(e); err != nil {
+			return err
+		}
+		if seen[e] {
+			return Invalid(CodeValidation, "Invalid gatewayEnvironments", "gateway environment %q is listed twice", e)
+		}
+		seen[e] = true
+	}
+	return nil
+}
+
+// DeployedTo reports whether the API is deployed to environment env.
+func (a API) DeployedTo(env string) bool {
+	if len(a.GatewayEnvironments) == 0 {
+		return env == DefaultEnvironment
+	}
+	return slices.Contains(a.GatewayEnvironments, env)
 }
 
 func validateEndpoint(which, raw string, required bool) error {

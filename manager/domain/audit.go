@@ -19,16 +19,19 @@ type AuditEntry struct {
 
 // Audit actions.
 const (
-	ActionAPICreate    = "api.create"
-	ActionAPIUpdate    = "api.update"
-	ActionAPIDelete    = "api.delete"
-	ActionCertAdd      = "certificate.add"
-	ActionCertUpdate   = "certificate.update"
-	ActionCertRemove   = "certificate.remove"
-	ActionTierCreate   = "tier.create"
-	ActionTierUpdate   = "tier.update"
-	ActionTierDelete   = "tier.delete"
-	ActionStoreCreated = "store.init"
+	ActionAPICreate     = "api.create"
+	ActionAPIUpdate     = "api.update"
+	ActionAPIDelete     = "api.delete"
+	ActionCertAdd       = "certificate.add"
+	ActionCertUpdate    = "certificate.update"
+	ActionCertRemove    = "certificate.remove"
+	ActionTierCreate    = "tier.create"
+	ActionTierUpdate    = "tier.update"
+	ActionTierDelete    = "tier.delete"
+	ActionStoreCreated  = "store.init"
+	ActionProfileCreate = "backend-profile.create"
+	ActionProfileUpdate = "backend-profile.update"
+	ActionProfileDelete = "backend-profile.delete"
 )
 
 type actorKey struct{}

@@ -55,6 +55,13 @@ const (
 	CodeTierNotFound       int64 = 900360
 	CodeTierInUse          int64 = 900361
 	CodeTierExists         int64 = 900362
+	CodeProfileNotFound    int64 = 900370 // backend profile
+	CodeProfileExists      int64 = 900371
+	CodeServerInUse        int64 = 900372 // host:port already in another profile
+	CodeTrustStoreMissing  int64 = 900373
+	CodeKeyMismatch        int64 = 900374 // key store: key does not match the certificate
+	CodeKeyStoreInvalid    int64 = 900375 // key store: no key, several keys, encrypted PEM key, ...
+	CodeEncryptionRequired int64 = 900376 // private key upload without an encryption key
 	CodeInternal           int64 = 900967 // WSO2's "General Error"
 )
 
@@ -67,6 +74,7 @@ const (
 	StatusMethodNotAllowed = 405
 	StatusConflict         = 409
 	StatusTooLarge         = 413
+	StatusUnprocessable    = 422
 	StatusInternal         = 500
 )
 
@@ -149,6 +157,33 @@ func TierExists(name string) *Error {
 func TierInUse(name string, uses int) *Error {
 	return newErr(ErrConflict, StatusConflict, CodeTierInUse, "Tier in use",
 		"throttling tier %q is used by %d certificate(s) or API(s); change them first", name, uses)
+}
+
+// ProfileNotFound reports an unknown backend profile name.
+func ProfileNotFound(name string) *Error {
+	return newErr(ErrNotFound, StatusNotFound, CodeProfileNotFound, "Backend profile not found", "no backend profile named %q", name)
+}
+
+// ProfileExists reports a backend profile name already taken.
+func ProfileExists(name string) *Error {
+	return newErr(ErrAlreadyExists, StatusConflict, CodeProfileExists, "Backend profile already exists",
+		"a backend profile named %q already exists", name)
+}
+
+// ServerInUse reports a host:port already listed by another profile (an
+// endpoint must match exactly one profile).
+func ServerInUse(server, profile string) *Error {
+	return newErr(ErrConflict, StatusConflict, CodeServerInUse, "Server already in a profile",
+		"server %q is already listed by backend profile %q; remove it there first", server, profile)
+}
+
+// EncryptionKeyRequired refuses to store a private key in a store without
+// encryption at rest.
+func EncryptionKeyRequired() *Error {
+	return newErr(ErrInvalid, StatusUnprocessable, CodeEncryptionRequired, "Encryption key required",
+		"private keys are stored only with encryption at rest: start the manager with --encryption-key-file "+
+			"(or CERTGATE_ENCRYPTION_KEY_FILE / --encryption-key / CERTGATE_ENCRYPTION_KEY) holding a 16, 24 or 32-byte AES key "+
+			"in hex or base64 (for example: openssl rand -hex 32); profiles with a trust store only need no key")
 }
 
 // BodyTooLarge reports a request body over limit bytes.

@@ -29,6 +29,8 @@ type ConfigState struct {
 	APIs         []API
 	Certificates []ClientCertificate // active only, every API
 	Tiers        []Tier
+	// BackendProfiles are the backend mutual-TLS profiles, with their keys.
+	BackendProfiles []BackendProfile
 }
 
 // Store persists the manager's state. Every method that changes state is
@@ -61,10 +63,22 @@ type Store interface {
 	GetTier(ctx context.Context, name string) (Tier, error)
 	ListTiers(ctx context.Context) ([]Tier, error)
 
+	// CreateBackendProfile stores a new profile; its name and each of its
+	// servers must be free. A profile with a KeyStore is refused with
+	// EncryptionKeyRequired unless the store encrypts at rest.
+	CreateBackendProfile(ctx context.Context, p BackendProfile) (BackendProfile, error)
+	// UpdateBackendProfile replaces a profile (creation time kept).
+	UpdateBackendProfile(ctx context.Context, p BackendProfile) (BackendProfile, error)
+	DeleteBackendProfile(ctx context.Context, name string) error
+	GetBackendProfile(ctx context.Context, name string) (BackendProfile, error)
+	// ListBackendProfiles lists every profile, ordered by name.
+	ListBackendProfiles(ctx context.Context) ([]BackendProfile, error)
+
 	// ListAudit returns audit entries newest first, and the total count.
 	ListAudit(ctx context.Context, offset, limit int) ([]AuditEntry, int, error)
 
-	// ReadConfig reads APIs, active certificates and tiers in one consistent view.
+	// ReadConfig reads APIs, active certificates, tiers and backend profiles
+	// in one consistent view.
 	ReadConfig(ctx context.Context) (ConfigState, error)
 	// ConfigVersion is the version of the last committed change.
 	ConfigVersion() uint64

@@ -15,11 +15,15 @@ import (
 )
 
 // DefaultEnvironment is the environment of APIs that name none.
-const DefaultEnvironment = "Default"
+const DefaultEnvironment = domain.DefaultEnvironment
 
-// APIEnvironments returns the environments an API is deployed to.
+// APIEnvironments returns the environments an API is deployed to (its
+// gatewayEnvironments; Default when it names none).
 func APIEnvironments(a domain.API) []string {
-	return []string{DefaultEnvironment}
+	if len(a.GatewayEnvironments) == 0 {
+		return []string{DefaultEnvironment}
+	}
+	return a.GatewayEnvironments
 }
 
 func deployedTo(a domain.API, env string) bool {

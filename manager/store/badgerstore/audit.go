@@ -53,7 +53,10 @@ func (s *Store) ReadConfig(context.Context) (domain.ConfigState, error) {
 		if st.Certificates, err = listActiveCerts(txn); err != nil {
 			return err
 		}
-		st.Tiers, err = listTiers(txn)
+		if st.Tiers, err = listTiers(txn); err != nil {
+			return err
+		}
+		st.BackendProfiles, err = listProfiles(txn)
 		return err
 	})
 	return st, err

@@ -13,7 +13,15 @@
 //	hist/<apiID>/<alias>/<version>     certRecord with Removed set (history)
 //	tier/<name>                        tierRecord
 //	use/<tier>/<apiID>/<alias>         tier reference (alias empty: the API's policy)
+//	bp/<name>                          profileRecord: backend TLS profile (with its private key)
+//	bps/<host:port>                    <name>: each server belongs to one profile
 //	audit/<version>                    auditRecord, one per change
+//
+// Encryption at rest: with Options.EncryptionKey the whole database (SST
+// tables, value log and write-ahead memtables) is AES-encrypted by Badger;
+// backend profiles with a private key are refused without it. Badger cannot
+// open an unencrypted directory with a key, nor an encrypted one without
+// (or with another) key: Open then fails with ErrEncryptionKeyMismatch.
 //
 // Every change runs in one read-write transaction that also bumps
 // meta/version and appends the audit record; writes are serialised by a

@@ -26,7 +26,9 @@ func usePrefix(tier string) []byte { return []byte("use/" + tier + "/") }
 func useKey(tier, apiID, alias string) []byte {
 	return []byte("use/" + tier + "/" + apiID + "/" + alias)
 }
-func auditKey(seq uint64) []byte { return []byte(fmt.Sprintf("audit/%020d", seq)) }
+func profileKey(name string) []byte         { return []byte("bp/" + name) }
+func profileServerKey(server string) []byte { return []byte("bps/" + server) }
+func auditKey(seq uint64) []byte            { return []byte(fmt.Sprintf("audit/%020d", seq)) }
 
 func encodeUint(v uint64) []byte {
 	b := make([]byte, 8)

@@ -21,6 +21,7 @@ type apiRecord struct {
 	ProductionEndpoint  string    `json:"prodURL"`
 	SandboxEndpoint     string    `json:"sandboxURL,omitempty"`
 	LifeCycleStatus     string    `json:"status"`
+	GatewayEnvironments []string  `json:"envs,omitempty"`
 	CreatedAt           time.Time `json:"created"`
 	UpdatedAt           time.Time `json:"updated"`
 }
@@ -29,7 +30,15 @@ func toAPIRecord(a domain.API) apiRecord {
 	return apiRecord(a)
 }
 
-func (r apiRecord) domain() domain.API { return domain.API(r) }
+// domain converts the record; records written before environments existed
+// are deployed to the default environment.
+func (r apiRecord) domain() domain.API {
+	a := domain.API(r)
+	if len(a.GatewayEnvironments) == 0 {
+		a.GatewayEnvironments = []string{domain.DefaultEnvironment}
+	}
+	return a
+}
 
 type certRecord struct {
 	APIID        string    `json:"api"`

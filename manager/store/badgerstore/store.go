@@ -23,6 +23,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// EncryptionKey, when set, turns on Badger's encryption at rest (AES
+	// with a 16, 24 or 32-byte key; see LoadEncryptionKey). Private keys of
+	// backend profiles are accepted only then. A directory created without a
+	// key cannot be opened with one, nor the other way round.
+	EncryptionKey []byte
 }
 
 // Store is the Badger implementation of domain.Store.
@@ -31,6 +36,8 @@ type Store struct {
 	mu  sync.Mutex // serialises writers
 	bc  *domain.Broadcaster
 	now func() time.Time
+	// encrypted is true when the database is encrypted at rest.
+	encrypted bool
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -52,11 +59,18 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 		WithValueLogFileSize(64 << 20).
 		WithBlockCacheSize(16 << 20).
 		WithNumCompactors(2)
+	if len(o.EncryptionKey) > 0 {
+		if err := checkKeyLength(len(o.EncryptionKey)); err != nil {
+			return nil, err
+		}
+		// Badger needs an index cache with encryption (decrypted block indexes).
+		bo = bo.WithEncryptionKey(o.EncryptionKey).WithIndexCacheSize(16 << 20)
+	}
 	db, err := badger.Open(bo)
 	if err != nil {
-		return nil, fmt.Errorf("badgerstore: open %s: %w", dir, err)
+		return nil, openError(dir, len(o.EncryptionKey) > 0, err)
 	}
-	s := &Store{db: db, now: o.Now}
+	s := &Store{db: db, now: o.Now, encrypted: len(o.EncryptionKey) > 0}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -97,6 +111,10 @@ func (s *Store) seed() error {
 }
 
 var errAlreadySeeded = errors.New("already seeded")
+
+// Encrypted reports whether the database is encrypted at rest (and so
+// accepts private keys).
+func (s *Store) Encrypted() bool { return s.encrypted }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
