@@ -55,7 +55,7 @@ func toAPIDTO(a domain.API) apiDTO {
 		IsDefaultVersion: a.IsDefaultVersion, SecurityScheme: a.SecurityScheme,
 		APIThrottlingPolicy: a.APIThrottlingPolicy, EndpointConfig: ec, LifeCycleStatus: a.LifeCycleStatus,
 		GatewayEnvironments: a.GatewayEnvironments,
-		APIIdentifier: a.Identifier(), CreatedTime: a.CreatedAt.Format(time.RFC3339), LastUpdatedTime: a.UpdatedAt.Format(time.RFC3339),
+		APIIdentifier:       a.Identifier(), CreatedTime: a.CreatedAt.Format(time.RFC3339), LastUpdatedTime: a.UpdatedAt.Format(time.RFC3339),
 	}
 }
 

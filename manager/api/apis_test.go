@@ -20,6 +20,7 @@ type apiBody struct {
 	LifeCycleStatus  string   `json:"lifeCycleStatus"`
 	APIIdentifier    string   `json:"apiIdentifier"`
 	Policy           string   `json:"apiThrottlingPolicy"`
+	Environments     []string `json:"gatewayEnvironments"`
 }
 
 func TestAPILifecycle(t *testing.T) {
@@ -28,6 +29,7 @@ func TestAPILifecycle(t *testing.T) {
 	var a apiBody
 	e.getJSON("/apis/"+id).decode(t, &a)
 	if a.APIIdentifier != "admin--PizzaShackAPI:v1.0.0" || a.Provider != "admin" || a.LifeCycleStatus != "CREATED" ||
+		strings.Join(a.Environments, ",") != "Default" ||
 		strings.Join(a.SecurityScheme, ",") != "mutualssl,mutualssl_mandatory" {
 		t.Fatalf("unexpected API %+v", a)
 	}
@@ -38,12 +40,13 @@ func TestAPILifecycle(t *testing.T) {
 	full["lifeCycleStatus"] = "PUBLISHED"
 	full["isDefaultVersion"] = true
 	full["apiThrottlingPolicy"] = "Gold"
+	full["gatewayEnvironments"] = []string{"Default", "Staging"}
 	r := e.sendJSON(http.MethodPut, "/apis/"+id, full)
 	if r.status != http.StatusOK {
 		t.Fatalf("update: %d %s", r.status, r.body)
 	}
 	r.decode(t, &a)
-	if a.LifeCycleStatus != "PUBLISHED" || !a.IsDefaultVersion || a.Policy != "Gold" {
+	if a.LifeCycleStatus != "PUBLISHED" || !a.IsDefaultVersion || a.Policy != "Gold" || strings.Join(a.Environments, ",") != "Default,Staging" {
 		t.Fatalf("update not applied: %+v", a)
 	}
 
@@ -131,6 +134,11 @@ func TestJSONBadInput(t *testing.T) {
 		{"fail/api-bad-context", "POST", "/apis", valid(func(m map[string]any) { m["context"] = "/menu/../x y" }), 400, domain.CodeValidation},
 		{"fail/api-context-with-version", "POST", "/apis", valid(func(m map[string]any) { m["context"] = "/menu/1.0.0" }), 400, domain.CodeValidation},
 		{"fail/api-bad-lifecycle", "POST", "/apis", valid(func(m map[string]any) { m["lifeCycleStatus"] = "LIVE" }), 400, domain.CodeValidation},
+		{"fail/api-bad-environment", "POST", "/apis", valid(func(m map[string]any) { m["gatewayEnvironments"] = []string{"Prod uction"} }), 400, domain.CodeValidation},
+		{"fail/api-environment-too-long", "POST", "/apis", valid(func(m map[string]any) { m["gatewayEnvironments"] = []string{strings.Repeat("e", 65)} }), 400, domain.CodeValidation},
+		{"fail/api-duplicate-environment", "POST", "/apis", valid(func(m map[string]any) { m["gatewayEnvironments"] = []string{"Default", "Staging", "Default"} }), 400, domain.CodeValidation},
+		{"fail/api-empty-environment-name", "POST", "/apis", valid(func(m map[string]any) { m["gatewayEnvironments"] = []string{""} }), 400, domain.CodeValidation},
+		{"fail/api-update-bad-environment", "PUT", "/apis/" + apiID, valid(func(m map[string]any) { m["gatewayEnvironments"] = []string{"a/b"} }), 400, domain.CodeValidation},
 		{"fail/api-duplicate-context-version", "POST", "/apis", valid(func(m map[string]any) { m["context"] = "/orders" }), 409, domain.CodeAPIExists},
 		{"fail/api-unknown-tier-policy", "POST", "/apis", valid(func(m map[string]any) { m["apiThrottlingPolicy"] = "Platinum" }), 400, domain.CodeTierNotFound},
 		{"fail/api-body-too-large", "POST", "/apis", valid(func(m map[string]any) { m["name"] = strings.Repeat("x", 70<<10) }), 413, domain.CodeBodyTooLarge},

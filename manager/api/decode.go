@@ -54,21 +54,26 @@ func jsonError(err error) error {
 }
 
 // uploadForm is a parsed multipart request.
-type uploadForm struct{ form *multipart.Form }
+type uploadForm struct {
+	form  *multipart.Form
+	limit int64 // per file
+}
 
 // parseMultipart parses a multipart/form-data body (bounded by limitBody).
+// Files up to the route's body limit stay in memory.
 func parseMultipart(c *gin.Context) (uploadForm, error) {
 	if !strings.HasPrefix(c.ContentType(), "multipart/form-data") {
 		return uploadForm{}, badRequest("Content-Type must be multipart/form-data")
 	}
-	if err := c.Request.ParseMultipartForm(MaxBodyBytes); err != nil {
+	limit := bodyLimit(c)
+	if err := c.Request.ParseMultipartForm(limit); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return uploadForm{}, domain.BodyTooLarge(mbe.Limit)
 		}
 		return uploadForm{}, badRequest("the multipart body could not be parsed: %v", err)
 	}
-	return uploadForm{form: c.Request.MultipartForm}, nil
+	return uploadForm{form: c.Request.MultipartForm, limit: limit}, nil
 }
 
 // value returns a trimmed form field and whether it was sent.
@@ -78,6 +83,20 @@ func (f uploadForm) value(name string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(v[0]), true
+}
+
+// values returns every value of a repeated form field, each split on
+// commas and trimmed, empty parts dropped.
+func (f uploadForm) values(name string) (out []string, sent bool) {
+	vs, sent := f.form.Value[name]
+	for _, v := range vs {
+		for part := range strings.SplitSeq(v, ",") {
+			if p := strings.TrimSpace(part); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, sent
 }
 
 // file reads the named file field; ok is false when absent.
@@ -94,9 +113,9 @@ func (f uploadForm) file(name string) (data []byte, ok bool, err error) {
 		return nil, true, err
 	}
 	defer fd.Close()
-	data, err = io.ReadAll(io.LimitReader(fd, MaxBodyBytes+1))
-	if err == nil && len(data) > MaxBodyBytes {
-		err = domain.BodyTooLarge(MaxBodyBytes)
+	data, err = io.ReadAll(io.LimitReader(fd, f.limit+1))
+	if err == nil && int64(len(data)) > f.limit {
+		err = domain.BodyTooLarge(f.limit)
 	}
 	return data, true, err
 }

@@ -43,10 +43,11 @@ func requireAdmin(token string) gin.HandlerFunc {
 	}
 }
 
-// limitBody refuses bodies over limit bytes: early from Content-Length, and
-// while reading through http.MaxBytesReader otherwise.
-func limitBody(limit int64) gin.HandlerFunc {
+// limitBody refuses bodies over bodyLimit(c) bytes: early from
+// Content-Length, and while reading through http.MaxBytesReader otherwise.
+func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		limit := bodyLimit(c)
 		if c.Request.ContentLength > limit {
 			c.Error(domain.BodyTooLarge(limit))
 			c.Abort()
@@ -57,6 +58,15 @@ func limitBody(limit int64) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// bodyLimit is the body limit of the matched route: MaxProfileBodyBytes
+// for backend profiles (key stores), MaxBodyBytes for everything else.
+func bodyLimit(c *gin.Context) int64 {
+	if strings.HasPrefix(c.FullPath(), BasePath+profilesPath) {
+		return MaxProfileBodyBytes
+	}
+	return MaxBodyBytes
 }
 
 // requestLog writes one structured line per request. It never logs headers

@@ -14,8 +14,15 @@ import (
 // BasePath is the prefix of every REST endpoint (WSO2 Publisher REST API v4).
 const BasePath = "/api/am/publisher/v4"
 
-// MaxBodyBytes limits every request body (certificate uploads included).
+// MaxBodyBytes limits every request body (certificate uploads included)
+// except backend profiles'.
 const MaxBodyBytes = 64 << 10
+
+// MaxProfileBodyBytes limits backend-profile uploads (a JKS or PKCS#12 key
+// store with a chain and a trust store of several CAs fits easily). Their
+// multipart bodies are parsed in memory only: key stores never reach a
+// temporary file.
+const MaxProfileBodyBytes = 256 << 10
 
 // Config holds the router's dependencies.
 type Config struct {
@@ -55,7 +62,7 @@ func New(cfg Config) http.Handler {
 		r.Use(cfg.Metrics.middleware())
 		r.GET("/metrics", gin.WrapH(cfg.Metrics.Handler()))
 	}
-	r.Use(renderErrors(h.log), limitBody(MaxBodyBytes))
+	r.Use(renderErrors(h.log), limitBody())
 	r.NoRoute(func(c *gin.Context) { c.Error(errNoRoute(c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) { c.Error(errNoMethod(c.Request.Method)) })
 
@@ -80,6 +87,11 @@ func New(cfg Config) http.Handler {
 	v4.GET("/throttling-policies/subscription/:policyName", h.getTier)
 	v4.PUT("/throttling-policies/subscription/:policyName", h.updateTier)
 	v4.DELETE("/throttling-policies/subscription/:policyName", h.deleteTier)
+	v4.GET(profilesPath, h.listProfiles)
+	v4.POST(profilesPath, h.createProfile)
+	v4.GET(profilesPath+"/:name", h.getProfile)
+	v4.PUT(profilesPath+"/:name", h.updateProfile)
+	v4.DELETE(profilesPath+"/:name", h.deleteProfile)
 	v4.GET("/audit", h.listAudit)
 	v4.GET("/config-version", h.configVersion)
 	if cfg.Mount != nil {
