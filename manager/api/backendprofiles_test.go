@@ -71,7 +71,7 @@ func (e *env) multipart(method, path string, parts ...part) response {
 // and a few odd certificates, all generated at test time.
 type profilePKI struct {
 	ca, ca2, client, expired *testcerts.Cert
-	clientKey               *ecdsa.PrivateKey
+	clientKey                *ecdsa.PrivateKey
 }
 
 func newProfilePKI(t testing.TB) profilePKI {
