@@ -222,7 +222,7 @@ func TestLoadEncryptionKey(t *testing.T) {
 		{"ok/hex-32", hex.EncodeToString(k32), "", k32, ""},
 		{"ok/base64-24", base64.StdEncoding.EncodeToString(k24), "", k24, ""},
 		{"ok/base64url-raw-32", base64.RawURLEncoding.EncodeToString(k32), "", k32, ""},
-		{"ok/file-with-newline", "", write("k", hex.EncodeToString(k32) + "\n"), k32, ""},
+		{"ok/file-with-newline", "", write("k", hex.EncodeToString(k32)+"\n"), k32, ""},
 		{"fail/both", "aa", "f", nil, "not both"},
 		{"fail/short", hex.EncodeToString(k32[:10]), "", nil, "has 10 bytes"},
 		{"fail/not-encoded", "this is no key!", "", nil, "neither hex nor base64"},
