@@ -1,7 +1,10 @@
 package wasmtest
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 )
 
 // TypicalRequestHeaders returns ten request headers like a browser or API
@@ -44,30 +47,68 @@ func TypicalResponseHeaders() []Header {
 // ("wasm-bytes").
 func RunRequests(b *testing.B, p *Plugin, mk func(i int) ([]Header, StreamOptions)) {
 	b.Helper()
-	resp := TypicalResponseHeaders()
-	workers := p.Workers()
-	ctx := b.Context()
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	if err := runRequests(b.Context(), p, mk, 0, b.N); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(p.MemorySize(0)), "wasm-bytes")
+}
+
+func runRequests(ctx context.Context, p *Plugin, mk func(i int) ([]Header, StreamOptions), from, to int) error {
+	resp := TypicalResponseHeaders()
+	workers := p.Workers()
+	for i := from; i < to; i++ {
 		req, opts := mk(i)
 		opts.Worker = i % workers
 		s, err := p.NewStream(ctx, opts)
 		if err != nil {
-			b.Fatalf("request %d: NewStream: %v", i, err)
+			return fmt.Errorf("request %d: NewStream: %w", i, err)
 		}
 		if _, err := s.RequestHeaders(req, true); err != nil {
-			b.Fatalf("request %d: RequestHeaders: %v", i, err)
+			return fmt.Errorf("request %d: RequestHeaders: %w", i, err)
 		}
 		if s.wentUpstream() {
 			if _, err := s.ResponseHeaders(resp, true); err != nil {
-				b.Fatalf("request %d: ResponseHeaders: %v", i, err)
+				return fmt.Errorf("request %d: ResponseHeaders: %w", i, err)
 			}
 		}
 		if err := s.Close(); err != nil {
-			b.Fatalf("request %d: Close: %v", i, err)
+			return fmt.Errorf("request %d: Close: %w", i, err)
 		}
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(p.MemorySize(0)), "wasm-bytes")
+	return nil
+}
+
+// NoopBaseline measures the no-op filter with RunRequests' workload
+// (TypicalRequestHeaders, workers VMs, ~200 ms after a warm-up) and returns
+// ns per request, so another benchmark can report a ratio against the
+// baseline measured in the same run. Call it before b.ResetTimer / RunRequests:
+//
+//	base := wasmtest.NoopBaseline(b, 1)
+//	wasmtest.RunRequests(b, p, mk)
+//	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/base, "x-noop")
+func NoopBaseline(tb testing.TB, workers int) float64 {
+	tb.Helper()
+	ctx := context.Background()
+	h := NewHost(HostOptions{})
+	defer h.Close()
+	p, err := h.NewPlugin(ctx, PluginOptions{Name: "noop", RootID: "noop", VMID: "noop", Wasm: MustReadBuild(tb, "testfilters/noop.wasm"), Workers: workers})
+	if err != nil {
+		tb.Fatalf("wasmtest: noop baseline: %v", err)
+	}
+	req := TypicalRequestHeaders()
+	mk := func(int) ([]Header, StreamOptions) { return req, StreamOptions{} }
+	if err := runRequests(ctx, p, mk, 0, 2000); err != nil { // warm-up
+		tb.Fatalf("wasmtest: noop baseline: %v", err)
+	}
+	n, start := 0, time.Now()
+	for time.Since(start) < 200*time.Millisecond {
+		if err := runRequests(ctx, p, mk, n, n+1000); err != nil {
+			tb.Fatalf("wasmtest: noop baseline: %v", err)
+		}
+		n += 1000
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
 }

@@ -23,3 +23,18 @@ func BenchmarkNoop(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNoopRatio shows the ratio pattern other benchmarks use: the no-op
+// filter measured against NoopBaseline in the same run (≈1.0).
+func BenchmarkNoopRatio(b *testing.B) {
+	base := NoopBaseline(b, 1)
+	h := NewHost(HostOptions{})
+	defer h.Close()
+	p, err := h.NewPlugin(b.Context(), PluginOptions{Name: "noop", RootID: "noop", VMID: "noop", Wasm: MustReadBuild(b, "testfilters/noop.wasm")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := TypicalRequestHeaders()
+	RunRequests(b, p, func(int) ([]Header, StreamOptions) { return req, StreamOptions{} })
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/base, "x-noop")
+}
