@@ -231,3 +231,20 @@ func TestLogs(t *testing.T) {
 		t.Errorf("sink = %q", sink.String())
 	}
 }
+
+// TestCloseStream: proxy_close_stream resets the stream after the VM call
+// (the Go SDK has no HTTP wrapper for it, so a raw module calls it).
+func TestCloseStream(t *testing.T) {
+	m := minimalProxyModule([]rawImport{{"env", "proxy_close_stream", i32n(1), i32n(1)}},
+		rawFunc{export: "proxy_on_request_headers", params: i32n(3), results: i32n(1), body: cat(i32Const(0), call(0), opDrop, i32Const(1))})
+	h := newHost(t, HostOptions{})
+	p := newPlugin(t, h, PluginOptions{VMID: "raw", Wasm: m.encode()})
+	s := newStream(t, p, StreamOptions{})
+	defer s.Close()
+	if _, err := s.RequestHeaders(reqHeaders(""), true); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Reset() {
+		t.Fatal("proxy_close_stream(Request) did not reset the stream")
+	}
+}

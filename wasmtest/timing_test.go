@@ -138,3 +138,16 @@ func TestCurrentTimeNanoseconds(t *testing.T) {
 		t.Fatalf("proxy_get_current_time_nanoseconds wrote %v, want %d", v, t0.UnixNano())
 	}
 }
+
+// TestTicksRealClock: with no Clock the host uses real time; Wait delivers ticks.
+func TestTicksRealClock(t *testing.T) {
+	h := newHost(t, HostOptions{})
+	opts := probeOptions(t)
+	opts.Config = []byte("tick=10")
+	newPlugin(t, h, opts)
+	start := time.Now()
+	waitFor(t, h, func() bool { v, _ := h.Metric("probe_ticks_total"); return v >= 3 })
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Fatalf("3 ticks of 10 ms after %v", d)
+	}
+}
