@@ -105,7 +105,7 @@ func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 // GetAPI implements domain.Store.
 func (s *Store) GetAPI(_ context.Context, id string) (domain.API, error) {
 	var out domain.API
-	err := s.db.View(func(txn *badger.Txn) (err error) {
+	err := s.view(func(txn *badger.Txn) (err error) {
 		out, err = readAPI(txn, id)
 		return err
 	})
@@ -115,7 +115,7 @@ func (s *Store) GetAPI(_ context.Context, id string) (domain.API, error) {
 // ListAPIs implements domain.Store (ordered by id).
 func (s *Store) ListAPIs(context.Context) ([]domain.API, error) {
 	var out []domain.API
-	err := s.db.View(func(txn *badger.Txn) (err error) { out, err = listAPIs(txn); return err })
+	err := s.view(func(txn *badger.Txn) (err error) { out, err = listAPIs(txn); return err })
 	return out, err
 }
 

@@ -19,7 +19,7 @@ func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 func (s *Store) ListAudit(_ context.Context, offset, limit int) ([]domain.AuditEntry, int, error) {
 	out := []domain.AuditEntry{}
 	var total int
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		v, err := readVersion(txn)
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func (s *Store) ListAudit(_ context.Context, offset, limit int) ([]domain.AuditE
 // ReadConfig implements domain.Store.
 func (s *Store) ReadConfig(context.Context) (domain.ConfigState, error) {
 	var st domain.ConfigState
-	err := s.db.View(func(txn *badger.Txn) (err error) {
+	err := s.view(func(txn *badger.Txn) (err error) {
 		if st.Version, err = readVersion(txn); err != nil {
 			return err
 		}

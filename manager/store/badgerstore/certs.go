@@ -127,7 +127,7 @@ func (s *Store) RemoveCertificate(ctx context.Context, apiID, alias string) (dom
 // GetCertificate implements domain.Store.
 func (s *Store) GetCertificate(_ context.Context, apiID, alias string) (domain.ClientCertificate, error) {
 	var out domain.ClientCertificate
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		if _, err := readAPI(txn, apiID); err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (s *Store) GetCertificate(_ context.Context, apiID, alias string) (domain.C
 // values for the requested page, so a page costs O(total keys + page).
 func (s *Store) ListCertificates(_ context.Context, apiID string, q domain.CertQuery) (domain.CertPage, error) {
 	page := domain.CertPage{Items: []domain.ClientCertificate{}}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		if _, err := readAPI(txn, apiID); err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (s *Store) ListCertificates(_ context.Context, apiID string, q domain.CertQ
 // CertificateHistory implements domain.Store.
 func (s *Store) CertificateHistory(_ context.Context, apiID string) ([]domain.ClientCertificate, error) {
 	out := []domain.ClientCertificate{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		return scanJSON(txn, histPrefix(apiID), func(r certRecord) error { out = append(out, r.domain()); return nil })
 	})
 	return out, err
@@ -197,7 +197,7 @@ func (s *Store) CertificateHistory(_ context.Context, apiID string) ([]domain.Cl
 // ListActiveCertificates implements domain.Store.
 func (s *Store) ListActiveCertificates(context.Context) ([]domain.ClientCertificate, error) {
 	var out []domain.ClientCertificate
-	err := s.db.View(func(txn *badger.Txn) (err error) { out, err = listActiveCerts(txn); return err })
+	err := s.view(func(txn *badger.Txn) (err error) { out, err = listActiveCerts(txn); return err })
 	return out, err
 }
 

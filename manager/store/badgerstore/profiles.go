@@ -78,14 +78,14 @@ func (s *Store) DeleteBackendProfile(ctx context.Context, name string) error {
 // GetBackendProfile implements domain.Store.
 func (s *Store) GetBackendProfile(_ context.Context, name string) (domain.BackendProfile, error) {
 	var out domain.BackendProfile
-	err := s.db.View(func(txn *badger.Txn) (err error) { out, err = readProfile(txn, name); return err })
+	err := s.view(func(txn *badger.Txn) (err error) { out, err = readProfile(txn, name); return err })
 	return out, err
 }
 
 // ListBackendProfiles implements domain.Store (ordered by name).
 func (s *Store) ListBackendProfiles(context.Context) ([]domain.BackendProfile, error) {
 	var out []domain.BackendProfile
-	err := s.db.View(func(txn *badger.Txn) (err error) { out, err = listProfiles(txn); return err })
+	err := s.view(func(txn *badger.Txn) (err error) { out, err = listProfiles(txn); return err })
 	return out, err
 }
 

@@ -38,6 +38,33 @@ type Store struct {
 	now func() time.Time
 	// encrypted is true when the database is encrypted at rest.
 	encrypted bool
+	// closeMu makes Close wait for running transactions: Badger panics when
+	// a transaction iterates a closed database.
+	closeMu sync.RWMutex
+	closed  bool
+}
+
+// errClosed is returned by every method called after Close.
+var errClosed = errors.New("badgerstore: closed")
+
+// view runs fn in a read-only transaction unless the store is closed.
+func (s *Store) view(fn func(*badger.Txn) error) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	return s.db.View(fn)
+}
+
+// update runs fn in a read-write transaction unless the store is closed.
+func (s *Store) update(fn func(*badger.Txn) error) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	return s.db.Update(fn)
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -117,7 +144,17 @@ var errAlreadySeeded = errors.New("already seeded")
 func (s *Store) Encrypted() bool { return s.encrypted }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close waits for running transactions, then closes the database; later
+// calls fail with an error instead of reaching Badger.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
 
 // ConfigVersion implements domain.Store.
 func (s *Store) ConfigVersion() uint64 { return s.bc.Version() }
@@ -127,10 +164,7 @@ func (s *Store) Watch() (uint64, <-chan struct{}) { return s.bc.Watch() }
 
 // Ready implements domain.Store.
 func (s *Store) Ready(context.Context) error {
-	if s.db.IsClosed() {
-		return errors.New("badgerstore: closed")
-	}
-	return s.db.View(func(txn *badger.Txn) error { _, err := readVersion(txn); return err })
+	return s.view(func(txn *badger.Txn) error { _, err := readVersion(txn); return err })
 }
 
 // tx is a read-write transaction of one change, at its new config version.
@@ -151,7 +185,7 @@ func (s *Store) change(ctx context.Context, action, resource string, fn func(*tx
 	defer s.mu.Unlock()
 	var committed uint64
 	for attempt := 0; ; attempt++ {
-		err := s.db.Update(func(txn *badger.Txn) error {
+		err := s.update(func(txn *badger.Txn) error {
 			v, err := readVersion(txn)
 			if err != nil {
 				return err

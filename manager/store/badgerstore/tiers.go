@@ -56,7 +56,7 @@ func (s *Store) DeleteTier(ctx context.Context, name string) error {
 // GetTier implements domain.Store.
 func (s *Store) GetTier(_ context.Context, name string) (domain.Tier, error) {
 	var r tierRecord
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		found, err := getJSON(txn, tierKey(name), &r)
 		if err == nil && !found {
 			err = domain.TierNotFound(name, domain.StatusNotFound)
@@ -69,7 +69,7 @@ func (s *Store) GetTier(_ context.Context, name string) (domain.Tier, error) {
 // ListTiers implements domain.Store (ordered by name).
 func (s *Store) ListTiers(context.Context) ([]domain.Tier, error) {
 	var out []domain.Tier
-	err := s.db.View(func(txn *badger.Txn) (err error) { out, err = listTiers(txn); return err })
+	err := s.view(func(txn *badger.Txn) (err error) { out, err = listTiers(txn); return err })
 	return out, err
 }
 
