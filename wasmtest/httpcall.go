@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,9 @@ func hostHTTPCall(v *vm, s []uint64) {
 			req.Header.Add(kv[0], kv[1])
 		}
 	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header.Set("User-Agent", "") // Envoy adds none; keep Go's default out
+	}
 	if len(body) > 0 {
 		req.ContentLength = int64(len(body))
 	}
@@ -112,16 +116,8 @@ func (v *vm) doHTTPCall(req *http.Request, timeout time.Duration, token uint32) 
 		resp.Body.Close()
 		if rerr == nil {
 			res.headers = headerMap{{":status", strconv.Itoa(resp.StatusCode)}}
-			for k, vals := range resp.Header {
-				for _, val := range vals {
-					res.headers.add(k, val)
-				}
-			}
-			for k, vals := range resp.Trailer {
-				for _, val := range vals {
-					res.trailers.add(k, val)
-				}
-			}
+			addSorted(&res.headers, resp.Header)
+			addSorted(&res.trailers, resp.Trailer)
 			res.body = body
 		}
 	}
@@ -150,4 +146,18 @@ func (p *Plugin) PendingHTTPCalls() int {
 		v.mu.Unlock()
 	}
 	return n
+}
+
+// addSorted appends h to m with lowercase names in a stable (sorted) order.
+func addSorted(m *headerMap, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, val := range h[k] {
+			m.add(k, val)
+		}
+	}
 }
