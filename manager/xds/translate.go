@@ -171,6 +171,13 @@ func backend(bc *BackendCluster) (*clusterv3.Cluster, []types.Resource, error) {
 // upstreamTLS builds the backend's UpstreamTlsContext and its SDS secrets.
 func upstreamTLS(bc *BackendCluster) (*tlsv3.UpstreamTlsContext, []types.Resource, error) {
 	t := bc.TLS
+	if t.Unverified && len(t.TrustedCAs) == 0 && len(t.ClientCertPEM) == 0 && len(t.ClientKeyPEM) == 0 {
+		params, err := tlsParams(t.MinVersion, t.MaxVersion)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: backend %q: %v", ErrInvalidEnvironment, bc.Name, err)
+		}
+		return &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{TlsParams: params}, Sni: t.SNI}, nil, nil
+	}
 	if len(t.TrustedCAs) == 0 {
 		return nil, nil, fmt.Errorf("%w: backend %q: a trust store is required for TLS", ErrInvalidEnvironment, bc.Name)
 	}

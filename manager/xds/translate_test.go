@@ -140,6 +140,7 @@ func TestTranslateBackend(t *testing.T) {
 		{name: "fail/no-servers", cluster: BackendCluster{Name: "x"}, wantErr: "no servers"},
 		{name: "fail/bad-name", cluster: BackendCluster{Name: "a/b", Endpoints: []HostPort{{"h", 1}}}, wantErr: "only letters"},
 		{name: "fail/bad-port", cluster: BackendCluster{Name: "x", Endpoints: []HostPort{{"h", 70000}}}, wantErr: "bad server"},
+		{name: "fail/unverified-with-client-cert", cluster: BackendCluster{Name: "x", Endpoints: []HostPort{{"h", 1}}, TLS: mtls(func(b *BackendTLS) { b.TrustedCAs, b.Unverified = nil, true })}, wantErr: "trust store is required"},
 		{name: "fail/no-trust-store", cluster: BackendCluster{Name: "x", Endpoints: []HostPort{{"h", 1}}, TLS: mtls(func(b *BackendTLS) { b.TrustedCAs = nil })}, wantErr: "trust store is required"},
 		{name: "fail/bad-trust-der", cluster: BackendCluster{Name: "x", Endpoints: []HostPort{{"h", 1}}, TLS: mtls(func(b *BackendTLS) { b.TrustedCAs = [][]byte{{1, 2}} })}, wantErr: "trust store certificate 0"},
 		{name: "fail/cert-without-key", cluster: BackendCluster{Name: "x", Endpoints: []HostPort{{"h", 1}}, TLS: mtls(func(b *BackendTLS) { b.ClientKeyPEM = nil })}, wantErr: "go together"},

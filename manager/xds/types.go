@@ -106,4 +106,8 @@ type BackendTLS struct {
 	// "TLSv1_2"); empty = Envoy's default.
 	MinVersion string
 	MaxVersion string
+	// Unverified, with no TrustedCAs and no client certificate, asks for TLS
+	// that does not verify the backend's certificate (an https endpoint
+	// without a backend profile). Without it a trust store is required.
+	Unverified bool
 }
