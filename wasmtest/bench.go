@@ -82,7 +82,7 @@ func runRequests(ctx context.Context, p *Plugin, mk func(i int) ([]Header, Strea
 }
 
 // NoopBaseline measures the no-op filter with RunRequests' workload
-// (TypicalRequestHeaders, workers VMs, ~200 ms after a warm-up) and returns
+// (TypicalRequestHeaders, workers VMs, ~500 ms after a warm-up) and returns
 // ns per request, so another benchmark can report a ratio against the
 // baseline measured in the same run. Call it before b.ResetTimer / RunRequests:
 //
@@ -104,7 +104,7 @@ func NoopBaseline(tb testing.TB, workers int) float64 {
 		tb.Fatalf("wasmtest: noop baseline: %v", err)
 	}
 	n, start := 0, time.Now()
-	for time.Since(start) < 200*time.Millisecond {
+	for time.Since(start) < 500*time.Millisecond {
 		if err := runRequests(ctx, p, mk, n, n+1000); err != nil {
 			tb.Fatalf("wasmtest: noop baseline: %v", err)
 		}
