@@ -77,7 +77,7 @@ func backendCluster(a domain.API, name string, profiles []domain.BackendProfile)
 		}
 		bc.TLS = tlsCfg
 	case https:
-		bc.TLS = &xds.BackendTLS{SNI: defaultSNI(host)}
+		bc.TLS = &xds.BackendTLS{SNI: defaultSNI(host), Unverified: true}
 	}
 	return bc, nil
 }
