@@ -62,7 +62,7 @@ func newXDSFixture(t *testing.T) xdsFixture {
 	f.state = domain.ConfigState{
 		Version: 9,
 		APIs: []domain.API{
-			api("1-orders", "Orders API", "1.0.0", "https://Orders.Example.com/v1"),           // profile "orders": mTLS, SNI
+			api("1-orders", "Orders API", "1.0.0", "https://Orders.Example.com/v1"),            // profile "orders": mTLS, SNI
 			api("2-menu", "Menu", "2", "http://10.0.0.7:8080/menu"),                            // plain text
 			api("3-pay", "Pay", "1", "https://pay.example.com:8443/"),                          // https, no profile
 			api("4-stage", "Stage", "1", "https://stage.example.com/", "Staging"),              // Staging only
@@ -106,10 +106,10 @@ func TestXDSEnvironment(t *testing.T) {
 		{name: "ok/default", env: "Default",
 			trust: [][]byte{f.pinned.DER, f.ca.DER}, kinds: []xds.CertKind{xds.CertPinned, xds.CertCA},
 			clusters: map[string]wantCluster{
-				"orders-api-1.0.0":          {host: "orders.example.com", port: 443, tls: "mtls", sni: "orders.internal", hv: domain.HostnameStrict},
-				"menu-2":                    {host: "10.0.0.7", port: 8080},
-				"pay-1":                     {host: "pay.example.com", port: 8443, tls: "unverified", sni: "pay.example.com"},
-				"legacy-1":                  {host: "legacy.example.com", port: 9000, tls: "one-way", sni: "legacy.example.com", hv: domain.HostnameAllowAll},
+				"orders-api-1.0.0":         {host: "orders.example.com", port: 443, tls: "mtls", sni: "orders.internal", hv: domain.HostnameStrict},
+				"menu-2":                   {host: "10.0.0.7", port: 8080},
+				"pay-1":                    {host: "pay.example.com", port: 8443, tls: "unverified", sni: "pay.example.com"},
+				"legacy-1":                 {host: "legacy.example.com", port: 9000, tls: "one-way", sni: "legacy.example.com", hv: domain.HostnameAllowAll},
 				"orders-api-1.0.0-6orders": {host: "127.0.0.1", port: 9},
 			}},
 		{name: "ok/staging-only-its-api", env: "Staging",
