@@ -66,7 +66,10 @@ func parseMultipart(c *gin.Context) (uploadForm, error) {
 		return uploadForm{}, badRequest("Content-Type must be multipart/form-data")
 	}
 	limit := bodyLimit(c)
-	if err := c.Request.ParseMultipartForm(limit); err != nil {
+	// The body is bounded by limit (limitBody), so a memory budget of twice
+	// that keeps every part, headers included, in memory: uploaded key
+	// stores never reach a temporary file.
+	if err := c.Request.ParseMultipartForm(2 * limit); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return uploadForm{}, domain.BodyTooLarge(mbe.Limit)

@@ -171,14 +171,6 @@ func validateEnvironments(envs []string) error {
 	return nil
 }
 
-// DeployedTo reports whether the API is deployed to environment env.
-func (a API) DeployedTo(env string) bool {
-	if len(a.GatewayEnvironments) == 0 {
-		return env == DefaultEnvironment
-	}
-	return slices.Contains(a.GatewayEnvironments, env)
-}
-
 func validateEndpoint(which, raw string, required bool) error {
 	if raw == "" && !required {
 		return nil

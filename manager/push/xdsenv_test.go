@@ -2,6 +2,7 @@ package push
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/certgate/certgate/manager/domain"
 	"github.com/certgate/certgate/manager/internal/testcerts"
+	"github.com/certgate/certgate/manager/store/badgerstore"
 	"github.com/certgate/certgate/manager/xds"
 )
 
@@ -272,5 +274,48 @@ func TestBackendName(t *testing.T) {
 	names := BackendNames([]domain.API{{ID: "a1b2c3d4-0000", Name: "X", Version: "1"}, {ID: "ffff0000-1111", Name: "x", Version: "1"}})
 	if names["a1b2c3d4-0000"] != "x-1" || names["ffff0000-1111"] != "x-1-ffff0000" {
 		t.Fatalf("collision names %v", names)
+	}
+}
+
+// TestXDSEnvironmentFromStore goes through the real store: a profile with a
+// client key saved in an encrypted Badger store reaches the xDS snapshot.
+func TestXDSEnvironmentFromStore(t *testing.T) {
+	encKey := make([]byte, 32)
+	_, _ = rand.Read(encKey)
+	st, err := badgerstore.OpenWithOptions(t.TempDir(), badgerstore.Options{EncryptionKey: encKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := st.CreateAPI(ctx, domain.API{Name: "Orders", Version: "1", Context: "/orders", Provider: "admin", SecurityScheme: []string{domain.SchemeMutualSSL},
+		ProductionEndpoint: "https://orders.example.com:8443/", GatewayEnvironments: []string{"Prod"}, LifeCycleStatus: "PUBLISHED"}); err != nil {
+		t.Fatal(err)
+	}
+	f := newXDSFixture(t)
+	p := f.state.BackendProfiles[0]
+	p.Servers = []string{"orders.example.com:8443"}
+	if _, err := st.CreateBackendProfile(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	state, err := st.ReadConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := XDSEnvironment(state, "Prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := xds.Translate(env, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := snap.GetResources(resource.ClusterType)[xds.BackendClusterName("orders-1")].(*clusterv3.Cluster)
+	u := &tlsv3.UpstreamTlsContext{}
+	if err := c.GetTransportSocket().GetTypedConfig().UnmarshalTo(u); err != nil {
+		t.Fatal(err)
+	}
+	if u.GetSni() != "orders.internal" || len(u.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs()) != 1 {
+		t.Fatalf("UpstreamTlsContext %v", u)
 	}
 }
