@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certgate/certgate/manager/domain"
 	"github.com/certgate/certgate/manager/internal/testcerts"
 )
@@ -126,6 +128,8 @@ func TestDecodeKeyStore(t *testing.T) {
 		{"ok/rsa-pkcs1", testcerts.PEM(rsaLeaf.Cert.Raw), pkcs1PEM(rsaKey), "", 1, 0},
 		{"ok/jks", testcerts.JKSWithKey("changeit", pair), nil, "changeit", 1, 0},
 		{"ok/pkcs12", testcerts.PKCS12WithKey("pw", pair), nil, "pw", 1, 0},
+		{"ok/pkcs12-chain-ordered", pkcs12Chain(t, key, leaf.Cert, rsaLeaf.Cert, ca.Cert), nil, "pw", 2, 0},
+		{"fail/chain-out-of-order", append(testcerts.PEM(leaf.Cert.Raw, rsaLeaf.Cert.Raw), testcerts.KeyPEM(key)...), nil, "", 0, domain.CodeKeyStoreInvalid},
 		{"fail/mismatch", testcerts.PEM(leaf.Cert.Raw), testcerts.KeyPEM(other), "", 0, domain.CodeKeyMismatch},
 		{"fail/no-key", testcerts.PEM(leaf.Cert.Raw), nil, "", 0, domain.CodeKeyStoreInvalid},
 		{"fail/no-cert", testcerts.KeyPEM(key), nil, "", 0, domain.CodeKeyStoreInvalid},
@@ -191,4 +195,14 @@ func TestDecodeTrustStore(t *testing.T) {
 
 func pkcs1PEM(k *rsa.PrivateKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+}
+
+// pkcs12Chain encodes key and leaf with cas in the given (any) order.
+func pkcs12Chain(t *testing.T, key any, leaf *x509.Certificate, cas ...*x509.Certificate) []byte {
+	t.Helper()
+	b, err := pkcs12.Modern.Encode(key, leaf, cas, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -172,9 +172,13 @@ func DecodeKeyStore(data, keyData []byte, password string, now time.Time) (*KeyS
 			return nil, err
 		}
 	}
-	for _, c := range chain[1:] {
+	for i, c := range chain[1:] {
 		if err := CheckValidity(c, CertTypeCA, now); err != nil {
 			return nil, err
+		}
+		if err := chain[i].CheckSignatureFrom(c); err != nil {
+			return nil, keyStoreInvalid("the key store's certificate chain is out of order: certificate %d (%q) is not issued by the next one (%q)",
+				i+1, chain[i].Subject.String(), c.Subject.String())
 		}
 	}
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
@@ -218,7 +222,29 @@ func decodeKeyStore(data, keyData []byte, password string) ([]*x509.Certificate,
 	if err != nil {
 		return nil, nil, err
 	}
-	return append([]*x509.Certificate{leaf}, cas...), signer, nil
+	return orderChain(leaf, cas), signer, nil
+}
+
+// orderChain follows issuers from leaf through cas (PKCS#12 does not order
+// its CA bag); certificates off the path are dropped.
+func orderChain(leaf *x509.Certificate, cas []*x509.Certificate) []*x509.Certificate {
+	chain := []*x509.Certificate{leaf}
+	used := make([]bool, len(cas))
+	for cur := leaf; ; {
+		next := -1
+		for i, c := range cas {
+			if !used[i] && !bytes.Equal(c.Raw, cur.Raw) && bytes.Equal(cur.RawIssuer, c.RawSubject) && cur.CheckSignatureFrom(c) == nil {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			return chain
+		}
+		used[next] = true
+		cur = cas[next]
+		chain = append(chain, cur)
+	}
 }
 
 func keyPEM(data []byte) ([]*x509.Certificate, crypto.Signer, error) {
