@@ -343,6 +343,7 @@ func TestBackendProfileBadInput(t *testing.T) {
 		{name: "fail/key-store-key-mismatch", parts: valid(file("keyStore", append(testcerts.PEM(pki.client.Cert.Raw), testcerts.KeyPEM(otherKey)...))), status: 400, code: domain.CodeKeyMismatch},
 		{name: "fail/key-store-split-key-mismatch", parts: valid(file("keyStore", testcerts.PEM(pki.client.Cert.Raw)), file("keyStoreKey", testcerts.KeyPEM(otherKey))), status: 400, code: domain.CodeKeyMismatch},
 		{name: "fail/key-store-no-key", parts: valid(file("keyStore", testcerts.PEM(pki.client.Cert.Raw))), status: 400, code: domain.CodeKeyStoreInvalid},
+		{name: "fail/key-store-chain-out-of-order", parts: valid(file("keyStore", append(testcerts.PEM(pki.client.Cert.Raw, pki.ca2.Cert.Raw), testcerts.KeyPEM(pki.clientKey)...))), status: 400, code: domain.CodeKeyStoreInvalid},
 		{name: "fail/key-store-two-keys", parts: valid(file("keyStore", append(pki.clientPEM(), testcerts.KeyPEM(otherKey)...))), status: 400, code: domain.CodeKeyStoreInvalid},
 		{name: "fail/key-store-key-only", parts: valid(file("keyStore", testcerts.KeyPEM(pki.clientKey))), status: 400, code: domain.CodeKeyStoreInvalid},
 		{name: "fail/key-store-encrypted-pem-key", parts: valid(file("keyStore", append(testcerts.PEM(pki.client.Cert.Raw), encryptedKey...))), status: 400, code: domain.CodeKeyStoreInvalid},

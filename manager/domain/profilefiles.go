@@ -176,7 +176,7 @@ func DecodeKeyStore(data, keyData []byte, password string, now time.Time) (*KeyS
 		if err := CheckValidity(c, CertTypeCA, now); err != nil {
 			return nil, err
 		}
-		if err := chain[i].CheckSignatureFrom(c); err != nil {
+		if !bytes.Equal(chain[i].RawIssuer, c.RawSubject) || chain[i].CheckSignatureFrom(c) != nil {
 			return nil, keyStoreInvalid("the key store's certificate chain is out of order: certificate %d (%q) is not issued by the next one (%q)",
 				i+1, chain[i].Subject.String(), c.Subject.String())
 		}
