@@ -11,6 +11,19 @@ import (
 	envoyconfig "github.com/certgate/certgate/envoy-config"
 )
 
+func init() {
+	register(command{name: "envoy-bootstrap", summary: "print a validated Envoy bootstrap for a gateway; see certgate envoy-bootstrap --help",
+		run: func(args []string, stdout, stderr io.Writer) int {
+			switch err := runEnvoyBootstrap(args, stdout, stderr); {
+			case err == nil, errors.Is(err, flag.ErrHelp):
+				return 0
+			default:
+				fmt.Fprintln(stderr, "certgate envoy-bootstrap:", err)
+				return 2
+			}
+		}})
+}
+
 // bootstrapRoutes collects repeated --route flags.
 type bootstrapRoutes []envoyconfig.Route
 

@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -13,12 +15,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/certgate/certgate/manager/api"
 	"github.com/certgate/certgate/manager/api/apitest"
+	"github.com/certgate/certgate/manager/push"
 	"github.com/certgate/certgate/manager/store/badgerstore"
 )
 
-const testToken = "test-admin-token"
+const (
+	testToken        = "test-admin-token"
+	testGatewayToken = "test-gateway-token"
+)
 
 // validator checks every response of every test in this package.
 var validator *apitest.Validator
@@ -57,9 +65,20 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := api.New(api.Config{Store: st, AdminToken: testToken, Metrics: api.NewMetrics(st.ConfigVersion)})
+	pub, err := push.NewPublisher(context.Background(), st, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stopPub := context.WithCancel(context.Background())
+	go pub.Run(runCtx)
+	gws := push.NewGateways()
+	h := api.New(api.Config{Store: st, AdminToken: testToken, Metrics: api.NewMetrics(st.ConfigVersion),
+		Mount: func(root *gin.Engine, admin *gin.RouterGroup) {
+			root.GET(push.SnapshotPath, push.GatewayAuth(testGatewayToken), push.LongPoll(pub, gws))
+			admin.GET("/gateways", push.ListGateways(pub, gws, nil))
+		}})
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); st.Close() })
+	t.Cleanup(func() { srv.Close(); stopPub(); <-pub.Done(); st.Close() })
 	return &env{t: t, store: st, srv: srv, token: testToken,
 		client: &http.Client{Transport: validator.RoundTripper(t, nil)}}
 }

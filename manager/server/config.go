@@ -16,18 +16,32 @@ import (
 
 // Config is the manager's runtime configuration.
 type Config struct {
-	Listen          string
-	DataDir         string
-	AdminToken      string
-	AdminTokenFile  string
-	TLSCert         string
-	TLSKey          string
-	LogLevel        string
-	ShutdownTimeout time.Duration
+	Listen         string
+	DataDir        string
+	AdminToken     string
+	AdminTokenFile string
+	TLSCert        string
+	TLSKey         string
+	// GatewayToken/GatewayTokenFile: the credential of the long-poll endpoint (distinct from the admin token).
+	GatewayToken     string
+	GatewayTokenFile string
+	// XDSListen is the ADS gRPC address ("" or "off" disables xDS); XDSTLS* serve it over (mutual) TLS.
+	XDSListen      string
+	XDSTLSCert     string
+	XDSTLSKey      string
+	XDSTLSClientCA string
+	// EncryptionKey/EncryptionKeyFile: AES key (hex or base64) encrypting the Badger directory.
+	EncryptionKey     string
+	EncryptionKeyFile string
+	LogLevel          string
+	ShutdownTimeout   time.Duration
 }
 
 // DefaultListen is plain HTTP on loopback.
 const DefaultListen = "127.0.0.1:9443"
+
+// DefaultXDSListen is the ADS port `certgate envoy-bootstrap` assumes by default.
+const DefaultXDSListen = "127.0.0.1:18000"
 
 // DefaultDataDir is $XDG_DATA_HOME/certgate, else ~/.local/share/certgate,
 // else ./certgate-data.
@@ -59,6 +73,14 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Confi
 		{"admin-token-file", "CERTGATE_ADMIN_TOKEN_FILE", "", "file holding the admin token; default <data-dir>/admin-token, generated (0600) on first start", &cfg.AdminTokenFile},
 		{"tls-cert", "CERTGATE_TLS_CERT", "", "PEM certificate (chain) to serve HTTPS", &cfg.TLSCert},
 		{"tls-key", "CERTGATE_TLS_KEY", "", "PEM private key of --tls-cert", &cfg.TLSKey},
+		{"gateway-token", "CERTGATE_GATEWAY_TOKEN", "", "bearer token gateways present on " + "/gateway/v1/snapshot (distinct from the admin token)", &cfg.GatewayToken},
+		{"gateway-token-file", "CERTGATE_GATEWAY_TOKEN_FILE", "", "file holding the gateway token; default <data-dir>/gateway-token, generated (0600) on first start", &cfg.GatewayTokenFile},
+		{"xds-listen", "CERTGATE_XDS_LISTEN", DefaultXDSListen, "address of the xDS (ADS gRPC) server for Envoy gateways; \"off\" disables it", &cfg.XDSListen},
+		{"xds-tls-cert", "CERTGATE_XDS_TLS_CERT", "", "PEM certificate to serve xDS over TLS (recommended: backend private keys travel in SDS secrets)", &cfg.XDSTLSCert},
+		{"xds-tls-key", "CERTGATE_XDS_TLS_KEY", "", "PEM private key of --xds-tls-cert", &cfg.XDSTLSKey},
+		{"xds-client-ca", "CERTGATE_XDS_CLIENT_CA", "", "PEM CA bundle: require and verify gateway client certificates on the xDS port", &cfg.XDSTLSClientCA},
+		{"encryption-key", "CERTGATE_ENCRYPTION_KEY", "", "AES key (16/24/32 bytes, hex or base64) encrypting the data directory at rest; required to store backend client keys; a directory cannot change its encryption setting", &cfg.EncryptionKey},
+		{"encryption-key-file", "CERTGATE_ENCRYPTION_KEY_FILE", "", "file holding --encryption-key", &cfg.EncryptionKeyFile},
 		{"log-level", "CERTGATE_LOG_LEVEL", "info", "log level: debug, info, warn, error", &cfg.LogLevel},
 		{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on SIGINT/SIGTERM", &shutdown},
 	}
@@ -75,7 +97,7 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Confi
 		fmt.Fprintf(out, "Usage: certgate serve [flags]\n\nStarts the manager: the Publisher REST API (%s) over a Badger store.\n\nFlags (each also read from its environment variable; the flag wins):\n", "/api/am/publisher/v4")
 		for _, s := range specs {
 			def := s.def
-			if s.name == "admin-token" && def != "" {
+			if (s.name == "admin-token" || s.name == "gateway-token" || s.name == "encryption-key") && def != "" {
 				def = "(hidden)"
 			}
 			fmt.Fprintf(out, "  --%-18s %s\n  %-20s env %s", s.name, s.usage, "", s.env)
@@ -84,7 +106,7 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Confi
 			}
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(out, "\nUnauthenticated: /healthz, /readyz, /metrics. Everything else needs \"Authorization: Bearer <admin token>\".\n")
+		fmt.Fprintf(out, "\nUnauthenticated: /healthz, /readyz, /metrics. /gateway/v1/snapshot needs \"Authorization: Bearer <gateway token>\"; everything else needs \"Authorization: Bearer <admin token>\".\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -111,6 +133,14 @@ func (c Config) Validate() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.AdminToken != "" && c.AdminTokenFile != "":
 		return errors.New("set either --admin-token or --admin-token-file, not both")
+	case c.GatewayToken != "" && c.GatewayTokenFile != "":
+		return errors.New("set either --gateway-token or --gateway-token-file, not both")
+	case (c.XDSTLSCert == "") != (c.XDSTLSKey == ""):
+		return errors.New("--xds-tls-cert and --xds-tls-key go together")
+	case c.EncryptionKey != "" && c.EncryptionKeyFile != "":
+		return errors.New("set either --encryption-key or --encryption-key-file, not both")
+	case c.XDSTLSClientCA != "" && c.XDSTLSCert == "":
+		return errors.New("--xds-client-ca needs --xds-tls-cert/--xds-tls-key")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

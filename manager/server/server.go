@@ -24,6 +24,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	store   *badgerstore.Store
+	push    *gatewayPush
 	metrics *api.Metrics
 	http    *http.Server
 	ln      net.Listener
@@ -59,20 +60,39 @@ func New(cfg Config, log *slog.Logger, notice io.Writer, opts ...Option) (*Serve
 	if err != nil {
 		return nil, err
 	}
-	st, err := badgerstore.OpenWithOptions(filepath.Join(cfg.DataDir, "badger"), badgerstore.Options{Logger: log})
+	gwToken, gwSource, err := GatewayToken(cfg, notice)
 	if err != nil {
+		return nil, err
+	}
+	if gwToken == token {
+		return nil, errors.New("the gateway token must differ from the admin token")
+	}
+	encKey, err := badgerstore.LoadEncryptionKey(cfg.EncryptionKey, cfg.EncryptionKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := badgerstore.OpenWithOptions(filepath.Join(cfg.DataDir, "badger"), badgerstore.Options{Logger: log, EncryptionKey: encKey})
+	if err != nil {
+		return nil, err
+	}
+	gp, err := newGatewayPush(st, log)
+	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	m := api.NewMetrics(st.ConfigVersion)
 	ac := api.Config{Store: st, AdminToken: token, Logger: log, Metrics: m}
-	if o.mount != nil {
-		ac.Mount = func(root *gin.Engine, admin *gin.RouterGroup) { o.mount(st, root, admin) }
+	ac.Mount = func(root *gin.Engine, admin *gin.RouterGroup) {
+		gp.mount(root, admin, gwToken)
+		if o.mount != nil {
+			o.mount(st, root, admin)
+		}
 	}
 	h := api.New(ac)
-	log.Info("manager configured", "data_dir", cfg.DataDir, "admin_token_source", source,
+	log.Info("manager configured", "data_dir", cfg.DataDir, "admin_token_source", source, "gateway_token_source", gwSource, "encrypted_at_rest", encKey != nil,
 		"config_version", st.ConfigVersion(), "tls", cfg.TLSCert != "")
 	return &Server{
-		cfg: cfg, log: log, store: st, metrics: m,
+		cfg: cfg, log: log, store: st, push: gp, metrics: m,
 		http: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -88,6 +108,14 @@ func New(cfg Config, log *slog.Logger, notice io.Writer, opts ...Option) (*Serve
 // Store is the manager's store (for components that read or watch it).
 func (s *Server) Store() domain.Store { return s.store }
 
+// XDSAddr is the xDS server's bound address ("" when disabled or before Start).
+func (s *Server) XDSAddr() string {
+	if s.push.xds == nil || s.push.xds.Addr() == nil {
+		return ""
+	}
+	return s.push.xds.Addr().String()
+}
+
 // Metrics is the manager's Prometheus registry holder.
 func (s *Server) Metrics() *api.Metrics { return s.metrics }
 
@@ -95,6 +123,11 @@ func (s *Server) Metrics() *api.Metrics { return s.metrics }
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
+		return err
+	}
+	if err := s.push.start(s.cfg); err != nil {
+		ln.Close()
+		s.push.shutdown()
 		return err
 	}
 	s.ln, s.done = ln, make(chan error, 1)
@@ -132,6 +165,7 @@ func (s *Server) Done() <-chan error { return s.done }
 // Shutdown stops accepting requests, waits for in-flight ones until ctx
 // ends, then closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.push.shutdown() // first: held long-polls answer, so Shutdown need not wait for them
 	err := s.http.Shutdown(ctx)
 	if s.done != nil {
 		if serr := <-s.done; err == nil {
