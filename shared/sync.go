@@ -17,3 +17,15 @@ const (
 func isSyncKey(key string) bool {
 	return len(key) >= len(syncPrefix) && key[:len(syncPrefix)] == syncPrefix
 }
+
+// The manager's long-poll endpoint, as the filter calls it.
+const (
+	// SnapshotPath answers GET ?env=&since=&wait= with a Delta (200) or 304.
+	SnapshotPath = "/gateway/v1/snapshot"
+	// DefaultEnvironment is the environment of gateways and APIs that name none.
+	DefaultEnvironment = "Default"
+	// HeaderGateway names the polling gateway (shown in the manager's gateways view).
+	HeaderGateway = "x-certgate-gateway"
+	// HeaderVersion carries the manager's published version in every long-poll answer.
+	HeaderVersion = "x-certgate-version"
+)

@@ -34,8 +34,10 @@ const (
 //	  "clockSkewSeconds": 60,
 //	  "tokenCacheSize": 1024,
 //	  "unknownRoutes": "pass",         // or "deny": 404 for paths that match no API
-//	  "sync": {"cluster": "certgate-manager", "environment": "default",
-//	           "pollPath": "/v1/gateway/poll", "timeoutMillis": 30000}
+//	  "sync": {"cluster": "certgate-manager", "environment": "Default",
+//	           "token": "<gateway token>", "authority": "certgate-manager",
+//	           "pollPath": "/gateway/v1/snapshot", "timeoutMillis": 30000,
+//	           "tickMillis": 1000, "gatewayId": "<name shown in the manager>"}
 //	}
 type Config struct {
 	// CertHeader is the (lowercase) header a trusted load balancer puts the client certificate in.
@@ -56,17 +58,26 @@ type Config struct {
 	TokenCacheSize int
 	// DenyUnknownRoutes answers 404 for paths that match no API instead of passing them through.
 	DenyUnknownRoutes bool
-	// Sync is reserved for the manager long-poll (next issue): parsed and validated only.
+	// Sync is the long-poll to the manager that keeps shared data current.
 	Sync SyncConfig
 }
 
 // SyncConfig locates the manager's long-poll endpoint.
 type SyncConfig struct {
 	// Cluster is the Envoy cluster of the manager; empty disables sync.
-	Cluster       string
-	Environment   string
-	PollPath      string
+	Cluster     string
+	Environment string
+	// Token is the manager's gateway token (sent as a bearer token; never logged).
+	Token string
+	// Authority is the :authority of poll requests (default: Cluster).
+	Authority string
+	PollPath  string
+	// TimeoutMillis bounds one poll; the manager is asked to hold it a little less.
 	TimeoutMillis int64
+	// TickMillis is how often VMs renew the poll lease and retry after failures.
+	TickMillis int64
+	// GatewayID names this gateway in the manager's gateways view (default: a random id per VM).
+	GatewayID string
 }
 
 // DefaultConfig returns the configuration used for an empty plugin configuration.
@@ -78,7 +89,7 @@ func DefaultConfig() Config {
 		ThrottleKey:    ThrottleByCN,
 		ClockSkew:      60,
 		TokenCacheSize: 1024,
-		Sync:           SyncConfig{Environment: "default", PollPath: "/v1/gateway/poll", TimeoutMillis: 30000},
+		Sync:           SyncConfig{Environment: shared.DefaultEnvironment, PollPath: shared.SnapshotPath, TimeoutMillis: 30000, TickMillis: 1000},
 	}
 }
 
@@ -196,7 +207,7 @@ func parseSync(v gjson.Result, def SyncConfig) (SyncConfig, error) {
 	var err error
 	v.ForEach(func(k, _ gjson.Result) bool {
 		switch k.String() {
-		case "cluster", "environment", "pollPath", "timeoutMillis":
+		case "cluster", "environment", "token", "authority", "pollPath", "timeoutMillis", "tickMillis", "gatewayId":
 			return true
 		}
 		err = errors.New("sync: unknown field " + k.Raw)
@@ -211,6 +222,17 @@ func parseSync(v gjson.Result, def SyncConfig) (SyncConfig, error) {
 		}
 		s.Cluster = c.Str
 	}
+	for _, f := range []struct {
+		name   string
+		target *string
+	}{{"token", &s.Token}, {"authority", &s.Authority}, {"gatewayId", &s.GatewayID}} {
+		if x := v.Get(f.name); x.Exists() {
+			if x.Type != gjson.String || x.Str == "" || strings.ContainsAny(x.Str, "\r\n") {
+				return def, errors.New("sync." + f.name + " must be a non-empty single-line string")
+			}
+			*f.target = x.Str
+		}
+	}
 	if e := v.Get("environment"); e.Exists() {
 		if e.Type != gjson.String || e.Str == "" {
 			return def, errors.New("sync.environment must be a non-empty string")
@@ -224,6 +246,9 @@ func parseSync(v gjson.Result, def SyncConfig) (SyncConfig, error) {
 		s.PollPath = p.Str
 	}
 	if s.TimeoutMillis, err = integer(v.Get("timeoutMillis"), "sync.timeoutMillis", s.TimeoutMillis, 1000, 600000); err != nil {
+		return def, err
+	}
+	if s.TickMillis, err = integer(v.Get("tickMillis"), "sync.tickMillis", s.TickMillis, 10, 60000); err != nil {
 		return def, err
 	}
 	return s, nil

@@ -30,7 +30,8 @@ func TestParseConfigFull(t *testing.T) {
 		"clockSkewSeconds": 5,
 		"tokenCacheSize": 0,
 		"unknownRoutes": "deny",
-		"sync": {"cluster": "certgate-manager", "environment": "prod", "pollPath": "/v1/poll", "timeoutMillis": 20000}
+		"sync": {"cluster": "certgate-manager", "environment": "prod", "pollPath": "/v1/poll", "timeoutMillis": 20000,
+		         "token": "gw-token", "authority": "manager.internal", "tickMillis": 500, "gatewayId": "edge-1"}
 	}`))
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +39,8 @@ func TestParseConfigFull(t *testing.T) {
 	if cfg.CertHeader != "x-client-cert" || cfg.IdentityPrefix != "x-auth-" || !cfg.StripAuthorization || cfg.FailMode != FailOpen ||
 		cfg.ThrottleKey != ThrottleByFingerprint || cfg.ClockSkew != 5 || cfg.TokenCacheSize != 0 || !cfg.DenyUnknownRoutes ||
 		!cfg.Hops.SourceTrusted("10.9.9.9:1") || !cfg.Hops.HasFingerprints() ||
-		cfg.Sync != (SyncConfig{Cluster: "certgate-manager", Environment: "prod", PollPath: "/v1/poll", TimeoutMillis: 20000}) {
+		cfg.Sync != (SyncConfig{Cluster: "certgate-manager", Environment: "prod", PollPath: "/v1/poll", TimeoutMillis: 20000,
+			Token: "gw-token", Authority: "manager.internal", TickMillis: 500, GatewayID: "edge-1"}) {
 		t.Fatalf("parsed %+v", cfg)
 	}
 }
@@ -67,6 +69,9 @@ func TestParseConfigRejects(t *testing.T) {
 		"sync-unknown":      `{"sync": {"url": "http://x"}}`,
 		"sync-timeout":      `{"sync": {"timeoutMillis": 5}}`,
 		"sync-env-empty":    `{"sync": {"environment": ""}}`,
+		"sync-token-empty":  `{"sync": {"token": ""}}`,
+		"sync-token-crlf":   `{"sync": {"token": "a\r\nx-evil: 1"}}`,
+		"sync-tick-zero":    `{"sync": {"tickMillis": 0}}`,
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {

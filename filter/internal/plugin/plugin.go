@@ -20,6 +20,8 @@ type pluginContext struct {
 	store   store
 	// identity are the identity header names (prefix + suffix).
 	identity [numIdentity]string
+	// sync is nil when no manager cluster is configured.
+	sync *poller
 }
 
 // OnPluginStart implements types.PluginContext.
@@ -41,10 +43,27 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 	p.identity = identityHeaders(cfg.IdentityPrefix)
 	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos, LockKey: shared.KeyRateLimitLock}
 	throttle.InitLock(sharedKV{}, shared.KeyRateLimitLock)
+	if cfg.Sync.Cluster != "" {
+		p.sync = newPoller(cfg.Sync)
+		if cfg.Sync.Token == "" {
+			proxywasm.LogWarnf("certgate: sync.token is empty: the manager will refuse the long-poll")
+		}
+		if err := proxywasm.SetTickPeriodMilliSeconds(uint32(cfg.Sync.TickMillis)); err != nil {
+			proxywasm.LogCriticalf("certgate: cannot set the sync tick: %v", err)
+			return types.OnPluginStartStatusFailed
+		}
+	}
 	pinStartupAllocs()
 	proxywasm.LogInfof("certgate: started (certificate header %q, fail mode %s, throttle key %s)",
 		cfg.CertHeader, cfg.FailMode, cfg.ThrottleKey)
 	return types.OnPluginStartStatusOK
+}
+
+// OnTick implements types.PluginContext.
+func (p *pluginContext) OnTick() {
+	if p.sync != nil {
+		p.sync.tick()
+	}
 }
 
 // NewHttpContext implements types.PluginContext.
