@@ -34,8 +34,8 @@ func TestCertificateValidity(t *testing.T) {
 		{"fail/revoked-pinned", request{peer: w.revoked}, 401, 900901, ""},
 		{"fail/unknown", request{peer: w.stranger}, 401, 900901, ""},
 		{"missing/plaintext", request{}, 401, 900902, ""},
-		{"missing/mtls-false", request{props: map[string][]byte{"connection.mtls": wasmtest.PropBool(false),
-			"connection.sha256_peer_certificate_digest": wasmtest.PropString(w.client.fingerprint())}}, 401, 900902, ""},
+		{"missing/mtls-without-digest", request{props: map[string][]byte{"connection.mtls": wasmtest.PropBool(true),
+			"connection.subject_peer_certificate": wasmtest.PropString("CN=client-one")}}, 401, 900902, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

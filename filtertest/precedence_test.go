@@ -88,8 +88,8 @@ func TestPrecedence(t *testing.T) {
 			}
 		})
 	}
-	if e.metric("certgate.requests.allowed") == 0 || e.metric("certgate.requests.invalid") == 0 ||
-		e.metric("certgate.requests.missing") == 0 || e.metric("certgate.api."+idBoth+".allowed") == 0 ||
+	if e.metric("certgate.api."+idBoth+".allowed") == 0 || e.metric("certgate.api."+idBoth+".invalid") == 0 ||
+		e.metric("certgate.api."+idBoth+".missing") == 0 || e.metric("certgate.api."+idMTLS+".missing") == 0 ||
 		e.metric("certgate.auth.mutualssl") == 0 || e.metric("certgate.auth.oauth2") == 0 {
 		t.Fatal("metrics not counted")
 	}

@@ -37,7 +37,7 @@ func TestThrottle429Headers(t *testing.T) {
 	if res.body.Message != "Message throttled out" {
 		t.Fatalf("body %+v", res.body)
 	}
-	if e.metric("certgate.requests.throttled") != 1 || e.metric("certgate.api."+idTokenTier+".throttled") != 1 {
+	if e.metric("certgate.api."+idTokenTier+".throttled") != 1 {
 		t.Fatal("throttled metric")
 	}
 	// Another client id has its own budget; the first one gets one back after 20 s.

@@ -16,12 +16,14 @@ const (
 
 // Identity header suffixes, appended to the configured prefix.
 const (
+	// IdentityCN carries the certificate CN: the username (seed 002).
 	IdentityCN         = "cn"
 	IdentityAlias      = "alias"
 	IdentityAuthMethod = "auth-method"
 	IdentityClientID   = "client-id"
 	IdentityAPI        = "api"
-	IdentityUser       = "user"
+	// IdentityUser is the username: the CN for certificates (seed 002), the client id for tokens.
+	IdentityUser = "user"
 )
 
 // Auth methods reported in the auth-method identity header and metrics.

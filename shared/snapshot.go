@@ -19,6 +19,9 @@ type Snapshot struct {
 }
 
 // Entries returns every key of the snapshot with its (unversioned) record.
+// Pinned-certificate records of revoked fingerprints are left out, so a
+// reader that finds a pinned record needs no revocation lookup (the
+// revocation keys still cover CA-issued certificates).
 func (s *Snapshot) Entries() map[string][]byte {
 	m := make(map[string][]byte, len(s.APIs)*2+len(s.Certs)+len(s.CAs)*2+len(s.Revoked)+len(s.Tiers)+len(s.Issuers))
 	for i := range s.APIs {
@@ -28,8 +31,15 @@ func (s *Snapshot) Entries() map[string][]byte {
 			m[KeyDefaultVersion(a.Context)] = EncodeDefaultVersion(a.Version)
 		}
 	}
+	revoked := make(map[string]bool, len(s.Revoked))
+	for _, fp := range s.Revoked {
+		revoked[fp] = true
+	}
 	for i := range s.Certs {
 		c := &s.Certs[i]
+		if revoked[c.Fingerprint] {
+			continue // a pinned record is never published for a revoked certificate
+		}
 		m[KeyCert(c.APIID, c.Fingerprint)] = c.Encode()
 	}
 	for i := range s.CAs {

@@ -160,3 +160,15 @@ func TestVisible(t *testing.T) {
 		t.Fatal("garbage visible")
 	}
 }
+
+func TestEntriesDropRevokedPinnedCerts(t *testing.T) {
+	s := sampleSnapshot()
+	s.Revoked = append(s.Revoked, s.Certs[0].Fingerprint)
+	e := s.Entries()
+	if _, ok := e[KeyCert(s.Certs[0].APIID, s.Certs[0].Fingerprint)]; ok {
+		t.Fatal("pinned record published for a revoked certificate")
+	}
+	if _, ok := e[KeyRevoked(s.Certs[0].Fingerprint)]; !ok {
+		t.Fatal("revocation key missing")
+	}
+}

@@ -46,12 +46,12 @@ func boolProperty(path []string) (value, present bool) {
 // else from the TLS connection — and checks it against this API.
 func (h *httpContext) evalCert() precedence.Outcome {
 	cfg := &h.plugin.config
+	// Envoy reports connection.sha256_peer_certificate_digest only when the
+	// peer presented a certificate (connection.mtls), so one read answers both.
 	var peerFP [32]byte
 	havePeer := false
-	if mtls, _ := boolProperty(shared.PropMTLS); mtls {
-		if d, err := proxywasm.GetProperty(shared.PropPeerDigest); err == nil {
-			peerFP, havePeer = hop.ParseFingerprint(string(d))
-		}
+	if d, err := proxywasm.GetProperty(shared.PropPeerDigest); err == nil {
+		peerFP, havePeer = hop.ParseFingerprint(string(d))
 	}
 	if h.hasCertHeader {
 		var src []byte
@@ -82,10 +82,7 @@ func (h *httpContext) checkCert(fp [32]byte, der []byte, fromTLS bool) precedenc
 	st := &h.plugin.store
 	nowSec := h.now / 1e9
 	h.fpHex = hex.EncodeToString(fp[:])
-	if _, revoked := st.Record(shared.KeyRevoked(h.fpHex)); revoked {
-		proxywasm.LogDebugf("certgate: certificate %s is revoked", h.fpHex)
-		return precedence.Invalid
-	}
+	// Pinned records are never published for revoked fingerprints (shared.Snapshot.Entries).
 	if rec, ok := st.Record(shared.KeyCert(h.apiID, h.fpHex)); ok {
 		c, err := shared.DecodeClientCert(rec)
 		if err != nil {
@@ -108,6 +105,10 @@ func (h *httpContext) checkCert(fp [32]byte, der []byte, fromTLS bool) precedenc
 // and generation).
 func (h *httpContext) checkIssued(fp [32]byte, der []byte, fromTLS bool, nowSec int64) precedence.Outcome {
 	st := &h.plugin.store
+	if _, revoked := st.Record(shared.KeyRevoked(h.fpHex)); revoked {
+		proxywasm.LogDebugf("certgate: certificate %s is revoked", h.fpHex)
+		return precedence.Invalid
+	}
 	envoyValid, envoySays := false, false
 	if fromTLS {
 		envoyValid, envoySays = boolProperty(shared.PropPeerCertValid)

@@ -59,11 +59,10 @@ func (h *httpContext) onRequestHeaders() types.Action {
 		h.certHeader, h.hasCertHeader = v, true
 		_ = proxywasm.RemoveHttpRequestHeader(cfg.CertHeader)
 	}
-	h.stripIdentityHeaders()
-
 	if !p.store.load() {
 		p.metrics.request("", outcomeNoData)
 		if cfg.FailMode == FailOpen {
+			h.stripIdentityHeaders()
 			return types.ActionContinue
 		}
 		return h.deny(503, shared.CodeNoData, shared.MsgNoData, "The gateway has not loaded its security data yet", nil)
@@ -78,6 +77,7 @@ func (h *httpContext) onRequestHeaders() types.Action {
 			p.metrics.request("", outcomeNoRoute)
 			return h.deny(404, shared.CodeNotFound, shared.MsgNotFound, "No API is published at this path", nil)
 		}
+		h.stripIdentityHeaders() // the upstream is not guarded, but identity headers are still never forwarded
 		return types.ActionContinue
 	}
 	h.api = m.API
@@ -87,7 +87,6 @@ func (h *httpContext) onRequestHeaders() types.Action {
 	if !d.Allowed() {
 		return h.denyAuth(d.Code)
 	}
-	p.metrics.authMethod(d.Method)
 
 	r := h.throttle(d.Method)
 	if !r.Allowed {
@@ -103,6 +102,7 @@ func (h *httpContext) onRequestHeaders() types.Action {
 		_ = proxywasm.RemoveHttpRequestHeader(shared.HeaderAuthorization)
 	}
 	p.metrics.request(h.apiID, outcomeAllowed)
+	p.metrics.authMethod(d.Method)
 	return types.ActionContinue
 }
 
@@ -117,33 +117,43 @@ func (h *httpContext) OnHttpResponseHeaders(numHeaders int, endOfStream bool) ty
 	return types.ActionContinue
 }
 
+// stripIdentityHeaders removes inbound copies of every identity header
+// (denied requests never go upstream, so only forwarded ones need it).
 func (h *httpContext) stripIdentityHeaders() {
 	for _, name := range h.plugin.identity {
 		_ = proxywasm.RemoveHttpRequestHeader(name)
 	}
 }
 
-// addIdentityHeaders tells the upstream who called: username = CN (seed 002).
+// addIdentityHeaders tells the upstream who called (username = CN, seed
+// 002). Every identity header is either replaced (which drops inbound
+// copies) or removed, so a spoofed one never reaches the upstream.
 func (h *httpContext) addIdentityHeaders(m precedence.Method) {
 	id := &h.plugin.identity
 	set := func(name, v string) {
-		if v != "" {
-			_ = proxywasm.AddHttpRequestHeader(name, sanitizeHeaderValue(v))
+		if v == "" {
+			_ = proxywasm.RemoveHttpRequestHeader(name)
+			return
 		}
+		_ = proxywasm.ReplaceHttpRequestHeader(name, sanitizeHeaderValue(v))
 	}
 	set(id[idAuthMethod], m.String())
 	set(id[idAPI], h.apiID)
+	cn, alias, client := "", "", ""
 	if m == precedence.MutualSSL || m == precedence.Both {
-		set(id[idCN], h.cn)
-		set(id[idAlias], h.alias)
-		set(id[idUser], h.cn)
+		cn, alias = h.cn, h.alias
 	}
 	if m == precedence.OAuth2 || m == precedence.Both {
-		set(id[idClientID], h.clientID)
-		if m == precedence.OAuth2 {
-			set(id[idUser], h.clientID)
-		}
+		client = h.clientID
 	}
+	set(id[idCN], cn)
+	set(id[idAlias], alias)
+	set(id[idClientID], client)
+	user := cn
+	if user == "" {
+		user = client
+	}
+	set(id[idUser], user)
 }
 
 // sanitizeHeaderValue drops control characters (a CN could carry CR/LF).

@@ -46,8 +46,8 @@ type apiCounters [numOutcomes]lazyCounter
 // per VM (no allocation per request once defined). Envoy shows them in its
 // stats (prefixed wasmcustom.):
 //
-//	certgate.requests.<outcome>            every request the filter decided
-//	certgate.api.<api id>.<outcome>        per API
+//	certgate.api.<api id>.<outcome>        requests per API and outcome
+//	certgate.requests.<outcome>            requests matching no API (no_data, no_route)
 //	certgate.auth.<method>                 successful authentications by method
 //	certgate.throttle.cas_retries          shared-data CAS retries
 //	certgate.throttle.cas_exhausted        decisions refused after the retry bound
@@ -82,13 +82,14 @@ func newMetrics() *metrics {
 	return m
 }
 
-// request counts one decided request, overall and per API (apiID may be empty).
+// request counts one decided request: per API when it matched one
+// (Envoy's stats sum them), else in certgate.requests.<outcome>.
 func (m *metrics) request(apiID string, o outcome) {
 	if o >= numOutcomes {
 		return
 	}
-	m.requests[o].inc(1)
 	if apiID == "" {
+		m.requests[o].inc(1)
 		return
 	}
 	c, ok := m.perAPI[apiID]
