@@ -300,10 +300,17 @@ func TestADSReconnect(t *testing.T) {
 	}
 	c2.ack(t, r, names)
 	cur := waitNode(t, s, "gw-r", func(n NodeStatus) bool { return n.AckedVersion == 9 })
-	var closed int
-	for _, n := range s.Nodes() {
-		if n.NodeID == "gw-r" && !n.Connected {
-			closed++
+	// The server learns of the first stream's end asynchronously: wait for it.
+	closed := 0
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		closed = 0
+		for _, n := range s.Nodes() {
+			if n.NodeID == "gw-r" && !n.Connected {
+				closed++
+			}
+		}
+		if closed >= 1 {
+			break
 		}
 	}
 	if closed != 1 || cur.Address == "" {
