@@ -69,8 +69,11 @@ type BootstrapOptions struct {
 	// Requests matching none get a 404.
 	Routes []Route
 	// PluginConfig is the filter's plugin configuration (JSON object);
-	// nil = DefaultPluginConfig(Environment).
+	// nil = DefaultPluginConfig(Environment, GatewayToken).
 	PluginConfig json.RawMessage
+	// GatewayToken is the manager's gateway token the filter presents on its
+	// long-poll (embedded in the default plugin configuration).
+	GatewayToken string
 }
 
 // UpstreamTLSFiles are file paths on the gateway for TLS to the manager.
@@ -107,14 +110,17 @@ func ParseRoute(s string) (Route, error) {
 }
 
 // DefaultPluginConfig is the filter configuration the bootstrap embeds when
-// none is given: the manager cluster to long-poll and the environment.
-func DefaultPluginConfig(env string) json.RawMessage {
+// none is given: the manager cluster to long-poll, the environment and,
+// when set, the gateway token.
+func DefaultPluginConfig(env, gatewayToken string) json.RawMessage {
 	if env == "" {
 		env = xds.DefaultEnvironment
 	}
-	b, _ := json.Marshal(map[string]any{
-		"sync": map[string]any{"cluster": ManagerCluster, "environment": env},
-	})
+	sync := map[string]any{"cluster": ManagerCluster, "environment": env}
+	if gatewayToken != "" {
+		sync["token"] = gatewayToken
+	}
+	b, _ := json.Marshal(map[string]any{"sync": sync})
 	return b
 }
 
@@ -162,7 +168,7 @@ func (o BootstrapOptions) withDefaults() (BootstrapOptions, error) {
 		}
 	}
 	if o.PluginConfig == nil {
-		o.PluginConfig = DefaultPluginConfig(o.Environment)
+		o.PluginConfig = DefaultPluginConfig(o.Environment, o.GatewayToken)
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(o.PluginConfig, &obj); err != nil {

@@ -47,6 +47,7 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) error {
 		o                              envoyconfig.BootstrapOptions
 		routes                         bootstrapRoutes
 		pluginFile, output             string
+		gatewayTokenFile               string
 		xdsCA, xdsCert, xdsKey, xdsSNI string
 		mgrCA, mgrCert, mgrKey, mgrSNI string
 		adminPort                      uint
@@ -62,6 +63,7 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.VMID, "vm-id", envoyconfig.DefaultVMID, "Wasm vm_id shared by all workers")
 	fs.UintVar(&adminPort, "admin-port", 9901, "Envoy admin port (bound to 127.0.0.1)")
 	fs.Var(&routes, "route", "`/PREFIX=BACKEND[=/REWRITE]`: send a path prefix to a backend served by the manager (repeatable)")
+	fs.StringVar(&gatewayTokenFile, "gateway-token-file", "", "`file` with the manager's gateway token (<data-dir>/gateway-token), embedded in the default plugin configuration")
 	fs.StringVar(&pluginFile, "plugin-config", "", "`file` with the filter's plugin configuration (JSON object; default: manager cluster + environment)")
 	fs.StringVar(&xdsCA, "xds-ca", "", "CA `file` for TLS to the xDS port (enables TLS)")
 	fs.StringVar(&xdsCert, "xds-cert", "", "client certificate `file` for mutual TLS to the xDS port")
@@ -102,6 +104,13 @@ Flags:
 	o.Routes = routes
 	o.XDSTLS = bootstrapTLS(xdsCA, xdsCert, xdsKey, xdsSNI)
 	o.ManagerTLS = bootstrapTLS(mgrCA, mgrCert, mgrKey, mgrSNI)
+	if gatewayTokenFile != "" {
+		b, err := os.ReadFile(gatewayTokenFile)
+		if err != nil {
+			return fmt.Errorf("envoy-bootstrap: %w", err)
+		}
+		o.GatewayToken = strings.TrimSpace(string(b))
+	}
 	if pluginFile != "" {
 		b, err := os.ReadFile(pluginFile)
 		if err != nil {

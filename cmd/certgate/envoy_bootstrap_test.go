@@ -16,6 +16,10 @@ func TestRunEnvoyBootstrap(t *testing.T) {
 	if err := os.WriteFile(plugin, []byte(`{"sync":{"cluster":"certgate-manager","environment":"Prod"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	token := filepath.Join(dir, "gateway-token")
+	if err := os.WriteFile(token, []byte("gw-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -28,6 +32,9 @@ func TestRunEnvoyBootstrap(t *testing.T) {
 			"--route", "/pizzashack/1.0.0/=pizza=/api/", "--route", "/menu/=menu", "--plugin-config", plugin,
 			"--xds-ca", "/etc/ca.pem", "--xds-cert", "/etc/c.pem", "--xds-key", "/etc/k.pem", "--listen", "0.0.0.0:443"},
 			want: []string{"certgate_env: Prod", "certgate-backend-pizza", "prefix_rewrite: /api/", "xds.internal", "port_value: 443", "h2"}},
+		{name: "ok/gateway-token", args: []string{"--manager", "m:1", "--gateway-token-file", token},
+			want: []string{`"token":"gw-secret-0123456789"`}},
+		{name: "fail/gateway-token-missing", args: []string{"--manager", "m:1", "--gateway-token-file", filepath.Join(dir, "nope")}, wantErr: "no such file"},
 		{name: "ok/help", args: []string{"--help"}, want: []string{"Usage: certgate envoy-bootstrap", "-manager"}},
 		{name: "fail/no-manager", args: nil, wantErr: "manager address"},
 		{name: "fail/bad-route", args: []string{"--manager", "m:1", "--route", "pizza"}, wantErr: "want /PREFIX=BACKEND"},
