@@ -40,6 +40,7 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 	p.metrics = newMetrics()
 	p.tokens = jwt.NewCache(cfg.TokenCacheSize)
 	p.caOK = newFPCache(1024)
+	p.store.cache = newRecordCache(recordCacheSize)
 	p.identity = identityHeaders(cfg.IdentityPrefix)
 	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos, LockKey: shared.KeyRateLimitLock}
 	throttle.InitLock(sharedKV{}, shared.KeyRateLimitLock)

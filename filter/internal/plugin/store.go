@@ -9,11 +9,17 @@ import (
 	"github.com/certgate/certgate/shared"
 )
 
-// store reads records of one generation from shared data: every lookup is
-// one proxy_get_shared_data call and a bounds-checked decode of a small
-// versioned value.
+// store reads records of one generation from shared data: a lookup is one
+// proxy_get_shared_data call and a bounds-checked decode of a small
+// versioned value — or a hit in the VM-local cache of records already read
+// at the same generation. The generation pointer itself is read on every
+// request, so a published update is seen by the very next request (the
+// cache is keyed by generation), while hot APIs, tiers and certificates
+// cost no host call (each host read makes the host call back into the
+// guest's malloc, the dominant cost of a read).
 type store struct {
-	gen uint64
+	gen   uint64
+	cache *recordCache
 }
 
 // load reads the active generation; false when no snapshot was published
@@ -33,11 +39,16 @@ func (s *store) load() bool {
 
 // Record implements route.Lookup: the record of key visible at the generation.
 func (s *store) Record(key string) ([]byte, bool) {
-	v, _, err := proxywasm.GetSharedData(key)
-	if err != nil {
-		return nil, false
+	if rec, ok, hit := s.cache.get(key, s.gen); hit {
+		return rec, ok
 	}
-	return shared.Visible(v, s.gen)
+	var rec []byte
+	ok := false
+	if v, _, err := proxywasm.GetSharedData(key); err == nil {
+		rec, ok = shared.Visible(v, s.gen)
+	}
+	s.cache.put(key, s.gen, rec, ok)
+	return rec, ok
 }
 
 // sharedKV adapts proxy-wasm shared data to shared.KV for the throttle counters.
