@@ -194,4 +194,3 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
-
