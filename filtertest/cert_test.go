@@ -15,6 +15,8 @@ func TestCertificateValidity(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	w := e.w
 	forged := forgeIssuedBy(t, w.ca) // same issuer DN and AKI as the trusted CA, signed by another key
+	// A CA-issued certificate the filter has never seen (its DER is cached once seen).
+	unseen := newLeaf(t, w.ca, "unseen-client", t0.Add(-time.Hour), t0.Add(time.Hour))
 	cases := []struct {
 		name   string
 		req    request
@@ -29,7 +31,8 @@ func TestCertificateValidity(t *testing.T) {
 		{"fail/ca-issued-envoy-says-invalid", request{peer: w.issuedClient, peerValid: boolp(false)}, 401, 900901, ""},
 		{"ok/ca-issued-verified-in-wasm", request{peer: w.issuedClient, props: map[string][]byte{"connection.peer_certificate_valid": nil}}, 200, 0, "issued-client"},
 		{"fail/forged-issuer-verified-in-wasm", request{peer: forged, props: map[string][]byte{"connection.peer_certificate_valid": nil}}, 401, 900901, ""},
-		{"fail/ca-issued-legacy-envoy-no-pem", request{peer: w.issuedClient, legacy: true}, 401, 900901, ""},
+		{"fail/ca-issued-legacy-envoy-no-pem", request{peer: unseen, legacy: true}, 401, 900901, ""},
+		{"ok/ca-issued-legacy-envoy-der-seen-before", request{peer: w.issuedClient, legacy: true}, 200, 0, "issued-client"},
 		{"fail/expired-pinned", request{peer: w.expired}, 401, 900901, ""},
 		{"fail/revoked-pinned", request{peer: w.revoked}, 401, 900901, ""},
 		{"fail/unknown", request{peer: w.stranger}, 401, 900901, ""},

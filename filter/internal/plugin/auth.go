@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
@@ -11,7 +9,6 @@ import (
 	"github.com/certgate/certgate/filter/internal/hop"
 	"github.com/certgate/certgate/filter/internal/jwt"
 	"github.com/certgate/certgate/filter/internal/precedence"
-	"github.com/certgate/certgate/filter/internal/x509lite"
 	"github.com/certgate/certgate/shared"
 )
 
@@ -45,57 +42,68 @@ func boolProperty(path []string) (value, present bool) {
 // evalCert finds the client certificate — from a trusted hop's header,
 // else from the TLS connection — and checks it against this API.
 func (h *httpContext) evalCert() precedence.Outcome {
-	cfg := &h.plugin.config
+	p := h.plugin
+	cfg := &p.config
 	// Envoy reports connection.sha256_peer_certificate_digest only when the
 	// peer presented a certificate (connection.mtls), so one read answers both.
-	var peerFP [32]byte
-	havePeer := false
+	var peer *clientCert
 	if d, err := proxywasm.GetProperty(shared.PropPeerDigest); err == nil {
-		peerFP, havePeer = hop.ParseFingerprint(string(d))
+		key := string(d)
+		var hit bool
+		if peer, hit = p.peerCerts.get(key); !hit {
+			if fp, ok := hop.ParseFingerprint(key); ok {
+				peer = newClientCert(fp)
+			}
+			p.peerCerts.put(key, peer)
+		}
 	}
 	if h.hasCertHeader {
 		var src []byte
 		if !cfg.Hops.Empty() {
 			src, _ = proxywasm.GetProperty(shared.PropSourceAddress)
 		}
-		if cfg.Hops.SourceTrusted(string(src)) || (havePeer && cfg.Hops.PeerTrusted(peerFP)) {
-			c, err := certheader.Decode(h.certHeader)
-			if err != nil {
-				proxywasm.LogDebugf("certgate: %s header from a trusted hop is not a certificate: %v", cfg.CertHeader, err)
+		if cfg.Hops.SourceTrusted(string(src)) || (peer != nil && cfg.Hops.PeerTrusted(peer.fp)) {
+			c, hit := p.headerCerts.get(h.certHeader)
+			if !hit {
+				c = decodeHeaderCert(h.certHeader)
+				p.headerCerts.put(h.certHeader, c)
+			}
+			if c == nil {
+				proxywasm.LogDebugf("certgate: %s header from a trusted hop is not a certificate", cfg.CertHeader)
 				return precedence.Invalid
 			}
-			return h.checkCert(c.Fingerprint, c.DER, false)
+			return h.checkCert(c, false)
 		}
-		h.plugin.metrics.untrusted.inc(1)
+		p.metrics.untrusted.inc(1)
 		proxywasm.LogWarnf("certgate: ignored %s header from untrusted hop %q", cfg.CertHeader, string(src))
 	}
-	if !havePeer || cfg.Hops.PeerTrusted(peerFP) { // a load balancer's own certificate is not a client credential
+	if peer == nil || cfg.Hops.PeerTrusted(peer.fp) { // a load balancer's own certificate is not a client credential
 		return precedence.Absent
 	}
-	return h.checkCert(peerFP, nil, true)
+	return h.checkCert(peer, true)
 }
 
-// checkCert decides whether the certificate with fingerprint fp (and DER,
-// when known) is valid for the API: not revoked, and pinned for the API or
-// issued by one of its CAs, inside its validity window.
-func (h *httpContext) checkCert(fp [32]byte, der []byte, fromTLS bool) precedence.Outcome {
+// checkCert decides whether certificate c is valid for the API: pinned for
+// the API, or issued by one of its CAs and not revoked, inside its validity
+// window.
+func (h *httpContext) checkCert(c *clientCert, fromTLS bool) precedence.Outcome {
 	st := &h.plugin.store
 	nowSec := h.now / 1e9
-	h.fpHex = hex.EncodeToString(fp[:])
+	h.fpHex = c.fpHex
 	// Pinned records are never published for revoked fingerprints (shared.Snapshot.Entries).
-	if rec, ok := st.Record(shared.KeyCert(h.apiID, h.fpHex)); ok {
-		c, err := shared.DecodeClientCert(rec)
+	if rec, ok := st.Record(shared.KeyCert(h.apiID, c.fpHex)); ok {
+		cc, err := shared.DecodeClientCert(rec)
 		if err != nil {
 			return precedence.Invalid
 		}
-		if c.NotAfter != 0 && nowSec >= c.NotAfter {
-			proxywasm.LogDebugf("certgate: certificate %s (%s) expired", h.fpHex, c.Alias)
+		if cc.NotAfter != 0 && nowSec >= cc.NotAfter {
+			proxywasm.LogDebugf("certgate: certificate %s (%s) expired", c.fpHex, cc.Alias)
 			return precedence.Invalid
 		}
-		h.cn, h.alias, h.tier = c.CN, c.Alias, c.Tier
+		h.cn, h.alias, h.tier = cc.CN, cc.Alias, cc.Tier
 		return precedence.Valid
 	}
-	return h.checkIssued(fp, der, fromTLS, nowSec)
+	return h.checkIssued(c, fromTLS, nowSec)
 }
 
 // checkIssued accepts a certificate issued by a CA uploaded for the API.
@@ -103,10 +111,10 @@ func (h *httpContext) checkCert(fp [32]byte, der []byte, fromTLS bool) precedenc
 // otherwise — older Envoy, or a header certificate — the filter verifies the
 // leaf's signature with the CA's public key itself (cached per fingerprint
 // and generation).
-func (h *httpContext) checkIssued(fp [32]byte, der []byte, fromTLS bool, nowSec int64) precedence.Outcome {
+func (h *httpContext) checkIssued(c *clientCert, fromTLS bool, nowSec int64) precedence.Outcome {
 	st := &h.plugin.store
-	if _, revoked := st.Record(shared.KeyRevoked(h.fpHex)); revoked {
-		proxywasm.LogDebugf("certgate: certificate %s is revoked", h.fpHex)
+	if _, revoked := st.Record(shared.KeyRevoked(c.fpHex)); revoked {
+		proxywasm.LogDebugf("certgate: certificate %s is revoked", c.fpHex)
 		return precedence.Invalid
 	}
 	envoyValid, envoySays := false, false
@@ -115,27 +123,27 @@ func (h *httpContext) checkIssued(fp [32]byte, der []byte, fromTLS bool, nowSec 
 		if envoySays && !envoyValid {
 			return precedence.Invalid
 		}
-		if pemProp, err := proxywasm.GetProperty(shared.PropPeerCertificate); err == nil {
-			if c, err := certheader.Decode(string(pemProp)); err == nil && c.Fingerprint == fp {
-				der = c.DER
+		if !c.derTried {
+			var der []byte
+			if pemProp, err := proxywasm.GetProperty(shared.PropPeerCertificate); err == nil {
+				if hc, err := certheader.Decode(string(pemProp)); err == nil {
+					der = hc.DER
+				}
 			}
+			c.setDER(der) // checks the DER hashes to the digest Envoy reported
 		}
 	}
-	if der == nil {
-		return precedence.Invalid
-	}
-	cert, err := x509lite.Parse(der)
-	if err != nil || nowSec < cert.NotBefore || nowSec >= cert.NotAfter {
+	cert := c.cert
+	if cert == nil || nowSec < cert.NotBefore || nowSec >= cert.NotAfter {
 		return precedence.Invalid
 	}
 	var rec []byte
 	ok := false
-	if len(cert.AuthorityKeyID) > 0 {
-		rec, ok = st.Record(shared.KeyCABySKI(h.apiID, hex.EncodeToString(cert.AuthorityKeyID)))
+	if c.akiHex != "" {
+		rec, ok = st.Record(shared.KeyCABySKI(h.apiID, c.akiHex))
 	}
 	if !ok {
-		sum := sha256.Sum256(cert.Issuer)
-		rec, ok = st.Record(shared.KeyCABySubject(h.apiID, hex.EncodeToString(sum[:])))
+		rec, ok = st.Record(shared.KeyCABySubject(h.apiID, c.issuerHashHex))
 	}
 	if !ok {
 		return precedence.Invalid
@@ -144,12 +152,12 @@ func (h *httpContext) checkIssued(fp [32]byte, der []byte, fromTLS bool, nowSec 
 	if err != nil || (ca.NotAfter != 0 && nowSec >= ca.NotAfter) {
 		return precedence.Invalid
 	}
-	if !(envoySays && envoyValid) && !h.plugin.caOK.has(fp, st.gen) {
+	if !(envoySays && envoyValid) && !h.plugin.caOK.has(c.fp, st.gen) {
 		if len(ca.PublicKey) == 0 || cert.CheckSignatureFrom(ca.PublicKey) != nil {
-			proxywasm.LogDebugf("certgate: certificate %s does not verify against CA %s", h.fpHex, ca.Alias)
+			proxywasm.LogDebugf("certgate: certificate %s does not verify against CA %s", c.fpHex, ca.Alias)
 			return precedence.Invalid
 		}
-		h.plugin.caOK.put(fp, st.gen)
+		h.plugin.caOK.put(c.fp, st.gen)
 	}
 	h.cn, h.alias, h.tier = cert.CN, ca.Alias, ca.Tier
 	return precedence.Valid

@@ -16,8 +16,10 @@ type pluginContext struct {
 	metrics *metrics
 	tokens  *jwt.Cache
 	caOK    *fpCache
-	limiter throttle.Limiter
-	store   store
+	// peerCerts and headerCerts cache decoded certificates by Envoy digest / header value.
+	peerCerts, headerCerts *certCache
+	limiter                throttle.Limiter
+	store                  store
 	// identity are the identity header names (prefix + suffix).
 	identity [numIdentity]string
 	// sync is nil when no manager cluster is configured.
@@ -41,6 +43,8 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 	p.tokens = jwt.NewCache(cfg.TokenCacheSize)
 	p.caOK = newFPCache(1024)
 	p.store.cache = newRecordCache(recordCacheSize)
+	p.peerCerts = newCertCache(certCacheSize)
+	p.headerCerts = newCertCache(certCacheSize)
 	p.identity = identityHeaders(cfg.IdentityPrefix)
 	p.limiter = throttle.Limiter{KV: sharedKV{}, Now: nowNanos, LockKey: shared.KeyRateLimitLock}
 	throttle.InitLock(sharedKV{}, shared.KeyRateLimitLock)
