@@ -69,6 +69,7 @@ func (p *pluginContext) OnTick() {
 	if p.sync != nil {
 		p.sync.tick()
 	}
+	releaseHostAllocs() // see hostmem_tinygo.go; each request does the same, so callouts' buffers go too
 }
 
 // NewHttpContext implements types.PluginContext.
