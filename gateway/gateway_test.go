@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -241,5 +242,45 @@ func TestGatewayBodies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGatewayBackend: with --backend the request goes to URL base path +
+// request path with Envoy's forwarding headers; hop-by-hop response headers
+// are dropped, the status and body pass through; a dead backend is 503.
+func TestGatewayBackend(t *testing.T) {
+	m := startManager(t)
+	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	alice := newCert(t, "alice", nil, false)
+	m.upload(apiID, "alice", "Gold", alice.cert)
+	var seen *http.Request
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.Clone(r.Context())
+		w.Header().Set("Connection", "X-Hop")
+		w.Header().Set("X-Hop", "secret")
+		w.Header().Set("X-Backend", "yes")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("created"))
+	}))
+	defer backend.Close()
+	g := startGateway(t, m, func(c *Config) { c.Backend = backend.URL + "/base/" })
+	r := do(t, client(t, g, &alice), http.MethodPut, g.URL()+menu+"?x=1", []byte("{}"), "Connection", "X-Client-Hop", "X-Client-Hop", "1")
+	if r.status != http.StatusCreated || string(r.body) != "created" || r.header.Get("X-Backend") != "yes" {
+		t.Fatalf("%d %v %s", r.status, r.header, r.body)
+	}
+	if r.header.Get("X-Hop") != "" {
+		t.Fatalf("hop-by-hop response header forwarded: %v", r.header)
+	}
+	if seen == nil || seen.URL.RequestURI() != "/base"+menu+"?x=1" || seen.Method != http.MethodPut {
+		t.Fatalf("backend saw %v", seen)
+	}
+	if seen.Header.Get("X-Client-Hop") != "" || seen.Header.Get("X-Forwarded-Proto") != "https" ||
+		seen.Header.Get("X-Forwarded-For") != "127.0.0.1" || seen.Header.Get("X-Request-Id") == "" ||
+		seen.Header.Get("X-Certgate-Cn") != "alice" || seen.Host != strings.TrimPrefix(g.URL(), "https://") {
+		t.Fatalf("backend headers %v host %s", seen.Header, seen.Host)
+	}
+	backend.Close()
+	if r := do(t, client(t, g, &alice), http.MethodGet, g.URL()+menu, nil); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("dead backend: %d %s", r.status, r.body)
 	}
 }
