@@ -9,8 +9,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -205,4 +207,10 @@ func (g *gateway) request(t testing.TB, w int, path string, cert *x509.Certifica
 		return lr.Status
 	}
 	return 0
+}
+
+// fp is the lowercase hex SHA-256 of the certificate's DER.
+func fp(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
 }
