@@ -3,11 +3,62 @@ package push
 import (
 	"net/http"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/certgate/certgate/manager/xds"
 )
+
+// GatewayStatus is what the manager knows of one gateway.
+type GatewayStatus struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"` // "filter" (long-poll) or "xds" (Envoy node)
+	Environment string    `json:"environment"`
+	Address     string    `json:"address,omitempty"`
+	LastSeen    time.Time `json:"lastSeen"`
+	// Version is the config version the gateway has applied (filter: the
+	// since of its last poll) or ACKed (xDS).
+	Version uint64 `json:"version"`
+}
+
+// Gateways remembers the long-polling filters.
+type Gateways struct {
+	mu  sync.Mutex
+	now func() time.Time
+	m   map[string]GatewayStatus
+}
+
+// NewGateways returns an empty registry.
+func NewGateways() *Gateways { return &Gateways{now: time.Now, m: map[string]GatewayStatus{}} }
+
+// maxGateways bounds the registry so unauthenticated-looking churn cannot grow it without end.
+const maxGateways = 100_000
+
+// Seen records a poll.
+func (g *Gateways) Seen(s GatewayStatus) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s.LastSeen = g.now()
+	key := s.Kind + "/" + s.ID
+	if _, ok := g.m[key]; !ok && len(g.m) >= maxGateways {
+		return
+	}
+	g.m[key] = s
+}
+
+// List returns every known gateway, by environment then id.
+func (g *Gateways) List() []GatewayStatus {
+	g.mu.Lock()
+	out := make([]GatewayStatus, 0, len(g.m))
+	for _, s := range g.m {
+		out = append(out, s)
+	}
+	g.mu.Unlock()
+	sortGateways(out)
+	return out
+}
 
 // gatewayDTO is one row of GET /gateways.
 type gatewayDTO struct {
@@ -58,4 +109,16 @@ func gatewayList(current uint64, gws *Gateways, nodes func() []xds.NodeStatus) g
 	})
 	out.Count = len(out.List)
 	return out
+}
+
+func sortGateways(s []GatewayStatus) {
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].Environment != s[j].Environment {
+			return s[i].Environment < s[j].Environment
+		}
+		if s[i].Kind != s[j].Kind {
+			return s[i].Kind < s[j].Kind
+		}
+		return s[i].ID < s[j].ID
+	})
 }

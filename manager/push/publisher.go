@@ -219,15 +219,3 @@ func fullWrites(st *envState) []shared.Write {
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
-
-func sortGateways(s []GatewayStatus) {
-	sort.Slice(s, func(i, j int) bool {
-		if s[i].Environment != s[j].Environment {
-			return s[i].Environment < s[j].Environment
-		}
-		if s[i].Kind != s[j].Kind {
-			return s[i].Kind < s[j].Kind
-		}
-		return s[i].ID < s[j].ID
-	})
-}
