@@ -11,8 +11,9 @@ import _ "unsafe" // go:extern
 // out in runtime.allocs until `free`, so a TinyGo filter that reads data
 // from the host retains all of it forever (proxy-wasm-go-sdk issue #349:
 // linear memory grows with every request, and the growing heap makes each
-// GC slower). After each callback the filter therefore drops the entries
-// the host allocated during it; whatever the filter still references stays
+// GC slower). After each request callback and each tick the filter
+// therefore drops the entries the host allocated since (between callbacks no
+// host-written buffer is pending, so this is safe); whatever the filter still references stays
 // alive through the GC as usual. Entries that existed when the plugin
 // started (wasi-libc's own allocations, if any) are never touched.
 
