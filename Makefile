@@ -56,16 +56,13 @@ bench: wasm ## benchmarks (ns/op, allocations, ratios against the no-op baseline
 RUN_DATA   ?= $(CACHE)/manager-data
 RUN_LISTEN ?= 127.0.0.1:9443
 RUN_URL    := http://$(RUN_LISTEN)/api/am/publisher/v4
+RUN_GATEWAY_DATA   ?= $(CACHE)/gateway-data
+RUN_GATEWAY_LISTEN ?= 127.0.0.1:8443
 
-run: build/certgate ## run the manager on a local data dir (RUN_DATA, RUN_LISTEN); prints URL, token location, first curl
-	@mkdir -p $(RUN_DATA)
-	@echo "certgate manager  $(RUN_URL)"
-	@echo "data dir          $(RUN_DATA)"
-	@echo "admin token       $(RUN_DATA)/admin-token   (generated, mode 0600, on first start)"
-	@echo "first call        curl -s -H \"Authorization: Bearer \$$(cat $(RUN_DATA)/admin-token)\" $(RUN_URL)/throttling-policies/subscription"
-	@echo "health            curl -s http://$(RUN_LISTEN)/healthz      (Ctrl-C stops the manager)"
-	@echo
-	./build/certgate serve --listen $(RUN_LISTEN) --data-dir $(RUN_DATA)
+run: build/certgate build/certgate-filter.wasm ## run the manager + a local HTTPS gateway (filter in wasmtest, no Envoy); prints URLs, token/CA paths, a curl walk-through
+	@go build -ldflags "-X main.version=$(VERSION)" -o build/certgate ./cmd/certgate
+	@RUN_DATA=$(RUN_DATA) RUN_LISTEN=$(RUN_LISTEN) RUN_GATEWAY_DATA=$(RUN_GATEWAY_DATA) RUN_GATEWAY_LISTEN=$(RUN_GATEWAY_LISTEN) \
+		bash scripts/run.sh
 
 clean: ## remove build outputs (the toolchain cache stays)
 	rm -rf build
