@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/certgate/certgate/shared"
@@ -282,5 +285,45 @@ func TestGatewayBackend(t *testing.T) {
 	backend.Close()
 	if r := do(t, client(t, g, &alice), http.MethodGet, g.URL()+menu, nil); r.status != http.StatusServiceUnavailable {
 		t.Fatalf("dead backend: %d %s", r.status, r.body)
+	}
+}
+
+// TestGatewayConcurrentOneBudget: concurrent callers over both workers
+// share one budget — exactly the tier's count is admitted, the rest is 429.
+func TestGatewayConcurrentOneBudget(t *testing.T) {
+	const limit, calls = 20, 60
+	m := startManager(t)
+	m.createTier("Twenty", limit, "min")
+	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	alice := newCert(t, "alice", nil, false)
+	m.upload(apiID, "alice", "Twenty", alice.cert)
+	g := startGateway(t, m, func(c *Config) { c.Workers = 4 })
+	c := client(t, g, &alice)
+	var wg sync.WaitGroup
+	var ok, throttled, other atomic.Int64
+	for i := 0; i < calls; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.Get(g.URL() + menu)
+			if err != nil {
+				other.Add(1)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			switch res.StatusCode {
+			case http.StatusOK:
+				ok.Add(1)
+			case http.StatusTooManyRequests:
+				throttled.Add(1)
+			default:
+				other.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != limit || throttled.Load() != calls-limit || other.Load() != 0 {
+		t.Fatalf("admitted %d, throttled %d, other %d; want %d/%d/0", ok.Load(), throttled.Load(), other.Load(), limit, calls-limit)
 	}
 }
