@@ -279,16 +279,3 @@ func (g *Gateway) close() {
 		}
 	})
 }
-
-// Run starts the gateway and serves until ctx is done, then shuts down
-// within timeout.
-func (g *Gateway) Run(ctx context.Context, timeout time.Duration) error {
-	if err := g.Start(); err != nil {
-		g.close()
-		return err
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return g.Shutdown(sctx)
-}
