@@ -26,7 +26,7 @@ build: build/certgate build/certgate-filter.wasm ## build the manager binary and
 
 wasm: build/certgate-filter.wasm $(TESTFILTER_WASM)
 
-build/certgate: $(shell find cmd manager shared wasmtest -name '*.go' 2>/dev/null) go.mod go.sum
+build/certgate: $(shell find cmd manager shared wasmtest gateway envoy-config -name '*.go' 2>/dev/null) go.mod go.sum
 	@mkdir -p build
 	go build -ldflags "-X main.version=$(VERSION)" -o $@ ./cmd/certgate
 

@@ -11,6 +11,10 @@ type logLine struct {
 	message string
 }
 
+// maxLogLines bounds the captured guest logs: a long-running host (the
+// local gateway) keeps the newest lines only. Tests stay far below it.
+const maxLogLines = 50_000
+
 type logStore struct {
 	mu    sync.Mutex
 	lines []logLine
@@ -20,6 +24,11 @@ type logStore struct {
 func (s *logStore) add(level LogLevel, prefix, message string) {
 	l := logLine{level: level, line: "wasm log" + prefix + ": " + message, message: message}
 	s.mu.Lock()
+	if len(s.lines) >= maxLogLines {
+		n := copy(s.lines, s.lines[len(s.lines)-maxLogLines/2:])
+		clear(s.lines[n:])
+		s.lines = s.lines[:n]
+	}
 	s.lines = append(s.lines, l)
 	if s.sink != nil {
 		_, _ = io.WriteString(s.sink, "["+level.String()+"] "+l.line+"\n")
