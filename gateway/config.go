@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certgate/certgate/internal/envflag"
 )
 
 // Config is the local gateway's configuration.
@@ -74,45 +76,34 @@ func DefaultDataDir(getenv func(string) string) string {
 	return "certgate-gateway-data"
 }
 
-type flagSpec struct {
-	name, env, def, usage string
-	target                *string
-}
-
 // ParseFlags parses `certgate gateway` arguments. Each flag defaults to its
 // CERTGATE_GATEWAY_* environment variable, then to a built-in default; an
 // explicit flag wins. flag.ErrHelp is returned after printing the help to out.
 func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	var cfg Config
 	var workers, maxBody, timeout, tokenWait string
-	specs := []flagSpec{
-		{"listen", "CERTGATE_GATEWAY_LISTEN", DefaultListen, "HTTPS address (host:port) clients call", &cfg.Listen},
-		{"tls-cert", "CERTGATE_GATEWAY_TLS_CERT", "", "PEM server certificate (chain); default: a self-signed one for localhost/127.0.0.1 generated in --data-dir", &cfg.TLSCert},
-		{"tls-key", "CERTGATE_GATEWAY_TLS_KEY", "", "PEM private key of --tls-cert", &cfg.TLSKey},
-		{"data-dir", "CERTGATE_GATEWAY_DATA_DIR", DefaultDataDir(getenv), "directory of the generated TLS files (gateway-ca.crt is the curl --cacert file)", &cfg.DataDir},
-		{"manager", "CERTGATE_GATEWAY_MANAGER", DefaultManager, "manager base URL the filter long-polls (http://host:port)", &cfg.Manager},
-		{"manager-data-dir", "CERTGATE_GATEWAY_MANAGER_DATA_DIR", "", "the manager's --data-dir; locates the default --gateway-token-file", &cfg.ManagerDataDir},
-		{"gateway-token-file", "CERTGATE_GATEWAY_TOKEN_FILE", "", "file holding the manager's gateway token; default <manager-data-dir>/gateway-token", &cfg.GatewayTokenFile},
-		{"env", "CERTGATE_GATEWAY_ENV", "Default", "gateway environment whose APIs are enforced", &cfg.Env},
-		{"gateway-id", "CERTGATE_GATEWAY_ID", "local-gateway", "name of this gateway in the manager's gateways view", &cfg.GatewayID},
-		{"filter-wasm", "CERTGATE_GATEWAY_FILTER_WASM", DefaultFilterWasm, "compiled certgate filter (make build)", &cfg.FilterWasm},
-		{"plugin-config", "CERTGATE_GATEWAY_PLUGIN_CONFIG", "", "file with the filter's plugin configuration (JSON object, e.g. trustedHops); \"sync\" is filled in", &cfg.PluginConfig},
-		{"workers", "CERTGATE_GATEWAY_WORKERS", strconv.Itoa(DefaultWorkers), "number of filter VMs (Envoy worker threads); requests go round-robin", &workers},
-		{"backend", "CERTGATE_GATEWAY_BACKEND", "", "upstream URL of every allowed request; default: a built-in echo backend on a loopback port", &cfg.Backend},
-		{"max-body-bytes", "CERTGATE_GATEWAY_MAX_BODY_BYTES", strconv.Itoa(DefaultMaxBodyBytes), "largest request body accepted (413 above)", &maxBody},
-		{"upstream-timeout", "CERTGATE_GATEWAY_UPSTREAM_TIMEOUT", "30s", "how long to wait for the backend's response headers (503 after)", &timeout},
-		{"token-wait", "CERTGATE_GATEWAY_TOKEN_WAIT", "15s", "how long to wait at start for the gateway token file (the manager writes it on first start)", &tokenWait},
-		{"log-level", "CERTGATE_GATEWAY_LOG_LEVEL", "info", "log level: debug, info, warn, error", &cfg.LogLevel},
+	specs := []envflag.Spec{
+		{Name: "listen", Env: "CERTGATE_GATEWAY_LISTEN", Default: DefaultListen, Usage: "HTTPS address (host:port) clients call", Target: &cfg.Listen},
+		{Name: "tls-cert", Env: "CERTGATE_GATEWAY_TLS_CERT", Usage: "PEM server certificate (chain); default: a self-signed one for localhost/127.0.0.1 generated in --data-dir", Target: &cfg.TLSCert},
+		{Name: "tls-key", Env: "CERTGATE_GATEWAY_TLS_KEY", Usage: "PEM private key of --tls-cert", Target: &cfg.TLSKey},
+		{Name: "data-dir", Env: "CERTGATE_GATEWAY_DATA_DIR", Default: DefaultDataDir(getenv), Usage: "directory of the generated TLS files (gateway-ca.crt is the curl --cacert file)", Target: &cfg.DataDir},
+		{Name: "manager", Env: "CERTGATE_GATEWAY_MANAGER", Default: DefaultManager, Usage: "manager base URL the filter long-polls (http://host:port)", Target: &cfg.Manager},
+		{Name: "manager-data-dir", Env: "CERTGATE_GATEWAY_MANAGER_DATA_DIR", Usage: "the manager's --data-dir; locates the default --gateway-token-file", Target: &cfg.ManagerDataDir},
+		{Name: "gateway-token-file", Env: "CERTGATE_GATEWAY_TOKEN_FILE", Usage: "file holding the manager's gateway token; default <manager-data-dir>/gateway-token", Target: &cfg.GatewayTokenFile},
+		{Name: "env", Env: "CERTGATE_GATEWAY_ENV", Default: "Default", Usage: "gateway environment whose APIs are enforced", Target: &cfg.Env},
+		{Name: "gateway-id", Env: "CERTGATE_GATEWAY_ID", Default: "local-gateway", Usage: "name of this gateway in the manager's gateways view", Target: &cfg.GatewayID},
+		{Name: "filter-wasm", Env: "CERTGATE_GATEWAY_FILTER_WASM", Default: DefaultFilterWasm, Usage: "compiled certgate filter (make build)", Target: &cfg.FilterWasm},
+		{Name: "plugin-config", Env: "CERTGATE_GATEWAY_PLUGIN_CONFIG", Usage: "file with the filter's plugin configuration (JSON object, e.g. trustedHops); \"sync\" is filled in", Target: &cfg.PluginConfig},
+		{Name: "workers", Env: "CERTGATE_GATEWAY_WORKERS", Default: strconv.Itoa(DefaultWorkers), Usage: "number of filter VMs (Envoy worker threads); requests go round-robin", Target: &workers},
+		{Name: "backend", Env: "CERTGATE_GATEWAY_BACKEND", Usage: "upstream URL of every allowed request; default: a built-in echo backend on a loopback port", Target: &cfg.Backend},
+		{Name: "max-body-bytes", Env: "CERTGATE_GATEWAY_MAX_BODY_BYTES", Default: strconv.Itoa(DefaultMaxBodyBytes), Usage: "largest request body accepted (413 above)", Target: &maxBody},
+		{Name: "upstream-timeout", Env: "CERTGATE_GATEWAY_UPSTREAM_TIMEOUT", Default: "30s", Usage: "how long to wait for the backend's response headers (503 after)", Target: &timeout},
+		{Name: "token-wait", Env: "CERTGATE_GATEWAY_TOKEN_WAIT", Default: "15s", Usage: "how long to wait at start for the gateway token file (the manager writes it on first start)", Target: &tokenWait},
+		{Name: "log-level", Env: "CERTGATE_GATEWAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn, error", Target: &cfg.LogLevel},
 	}
 	fs := flag.NewFlagSet("certgate gateway", flag.ContinueOnError)
 	fs.SetOutput(out)
-	for _, s := range specs {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		fs.StringVar(s.target, s.name, def, s.usage)
-	}
+	envflag.Register(fs, specs, getenv)
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: certgate gateway [flags]
 
@@ -122,13 +113,7 @@ from the manager's long-poll. For demos and tests; production uses Envoy.
 
 Flags (each also read from its environment variable; the flag wins):
 `)
-		for _, s := range specs {
-			fmt.Fprintf(out, "  --%-19s %s\n  %-21s env %s", s.name, s.usage, "", s.env)
-			if s.def != "" {
-				fmt.Fprintf(out, ", default %s", s.def)
-			}
-			fmt.Fprintln(out)
-		}
+		envflag.PrintUsage(out, specs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

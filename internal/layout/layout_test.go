@@ -15,8 +15,8 @@ import (
 
 // filterAllowlist is every non-standard package the filter may link.
 var filterAllowlist = []string{
-	"github.com/certgate/certgate/filter",  // its own packages (prefix)
-	"github.com/certgate/certgate/shared",  // the contract (prefix)
+	"github.com/certgate/certgate/filter", // its own packages (prefix)
+	"github.com/certgate/certgate/shared", // the contract (prefix)
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm",
 	"github.com/tidwall/gjson",
 	"github.com/tidwall/match",  // gjson's own dependency

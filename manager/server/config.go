@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/certgate/certgate/internal/envflag"
 )
 
 // Config is the manager's runtime configuration.
@@ -55,57 +57,36 @@ func DefaultDataDir(getenv func(string) string) string {
 	return "certgate-data"
 }
 
-type flagSpec struct {
-	name, env, def, usage string
-	target                *string
-}
-
 // ParseFlags parses "serve" arguments. Each flag defaults to its CERTGATE_*
 // environment variable, then to a built-in default; an explicit flag wins.
 // flag.ErrHelp is returned after printing the help to out.
 func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	var cfg Config
 	var shutdown string
-	specs := []flagSpec{
-		{"listen", "CERTGATE_LISTEN", DefaultListen, "address to listen on (host:port); plain HTTP unless --tls-cert/--tls-key are set", &cfg.Listen},
-		{"data-dir", "CERTGATE_DATA_DIR", DefaultDataDir(getenv), "directory of the Badger store and the generated admin token", &cfg.DataDir},
-		{"admin-token", "CERTGATE_ADMIN_TOKEN", "", "admin bearer token (prefer the file or env var: flags show in ps)", &cfg.AdminToken},
-		{"admin-token-file", "CERTGATE_ADMIN_TOKEN_FILE", "", "file holding the admin token; default <data-dir>/admin-token, generated (0600) on first start", &cfg.AdminTokenFile},
-		{"tls-cert", "CERTGATE_TLS_CERT", "", "PEM certificate (chain) to serve HTTPS", &cfg.TLSCert},
-		{"tls-key", "CERTGATE_TLS_KEY", "", "PEM private key of --tls-cert", &cfg.TLSKey},
-		{"gateway-token", "CERTGATE_GATEWAY_TOKEN", "", "bearer token gateways present on " + "/gateway/v1/snapshot (distinct from the admin token)", &cfg.GatewayToken},
-		{"gateway-token-file", "CERTGATE_GATEWAY_TOKEN_FILE", "", "file holding the gateway token; default <data-dir>/gateway-token, generated (0600) on first start", &cfg.GatewayTokenFile},
-		{"xds-listen", "CERTGATE_XDS_LISTEN", DefaultXDSListen, "address of the xDS (ADS gRPC) server for Envoy gateways; \"off\" disables it", &cfg.XDSListen},
-		{"xds-tls-cert", "CERTGATE_XDS_TLS_CERT", "", "PEM certificate to serve xDS over TLS (recommended: backend private keys travel in SDS secrets)", &cfg.XDSTLSCert},
-		{"xds-tls-key", "CERTGATE_XDS_TLS_KEY", "", "PEM private key of --xds-tls-cert", &cfg.XDSTLSKey},
-		{"xds-client-ca", "CERTGATE_XDS_CLIENT_CA", "", "PEM CA bundle: require and verify gateway client certificates on the xDS port", &cfg.XDSTLSClientCA},
-		{"encryption-key", "CERTGATE_ENCRYPTION_KEY", "", "AES key (16/24/32 bytes, hex or base64) encrypting the data directory at rest; required to store backend client keys; a directory cannot change its encryption setting", &cfg.EncryptionKey},
-		{"encryption-key-file", "CERTGATE_ENCRYPTION_KEY_FILE", "", "file holding --encryption-key", &cfg.EncryptionKeyFile},
-		{"log-level", "CERTGATE_LOG_LEVEL", "info", "log level: debug, info, warn, error", &cfg.LogLevel},
-		{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on SIGINT/SIGTERM", &shutdown},
+	specs := []envflag.Spec{
+		{Name: "listen", Env: "CERTGATE_LISTEN", Default: DefaultListen, Usage: "address to listen on (host:port); plain HTTP unless --tls-cert/--tls-key are set", Target: &cfg.Listen},
+		{Name: "data-dir", Env: "CERTGATE_DATA_DIR", Default: DefaultDataDir(getenv), Usage: "directory of the Badger store and the generated admin token", Target: &cfg.DataDir},
+		{Name: "admin-token", Env: "CERTGATE_ADMIN_TOKEN", Usage: "admin bearer token (prefer the file or env var: flags show in ps)", Target: &cfg.AdminToken, Secret: true},
+		{Name: "admin-token-file", Env: "CERTGATE_ADMIN_TOKEN_FILE", Usage: "file holding the admin token; default <data-dir>/admin-token, generated (0600) on first start", Target: &cfg.AdminTokenFile},
+		{Name: "tls-cert", Env: "CERTGATE_TLS_CERT", Usage: "PEM certificate (chain) to serve HTTPS", Target: &cfg.TLSCert},
+		{Name: "tls-key", Env: "CERTGATE_TLS_KEY", Usage: "PEM private key of --tls-cert", Target: &cfg.TLSKey},
+		{Name: "gateway-token", Env: "CERTGATE_GATEWAY_TOKEN", Usage: "bearer token gateways present on " + "/gateway/v1/snapshot (distinct from the admin token)", Target: &cfg.GatewayToken, Secret: true},
+		{Name: "gateway-token-file", Env: "CERTGATE_GATEWAY_TOKEN_FILE", Usage: "file holding the gateway token; default <data-dir>/gateway-token, generated (0600) on first start", Target: &cfg.GatewayTokenFile},
+		{Name: "xds-listen", Env: "CERTGATE_XDS_LISTEN", Default: DefaultXDSListen, Usage: "address of the xDS (ADS gRPC) server for Envoy gateways; \"off\" disables it", Target: &cfg.XDSListen},
+		{Name: "xds-tls-cert", Env: "CERTGATE_XDS_TLS_CERT", Usage: "PEM certificate to serve xDS over TLS (recommended: backend private keys travel in SDS secrets)", Target: &cfg.XDSTLSCert},
+		{Name: "xds-tls-key", Env: "CERTGATE_XDS_TLS_KEY", Usage: "PEM private key of --xds-tls-cert", Target: &cfg.XDSTLSKey},
+		{Name: "xds-client-ca", Env: "CERTGATE_XDS_CLIENT_CA", Usage: "PEM CA bundle: require and verify gateway client certificates on the xDS port", Target: &cfg.XDSTLSClientCA},
+		{Name: "encryption-key", Env: "CERTGATE_ENCRYPTION_KEY", Usage: "AES key (16/24/32 bytes, hex or base64) encrypting the data directory at rest; required to store backend client keys; a directory cannot change its encryption setting", Target: &cfg.EncryptionKey, Secret: true},
+		{Name: "encryption-key-file", Env: "CERTGATE_ENCRYPTION_KEY_FILE", Usage: "file holding --encryption-key", Target: &cfg.EncryptionKeyFile},
+		{Name: "log-level", Env: "CERTGATE_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn, error", Target: &cfg.LogLevel},
+		{Name: "shutdown-timeout", Env: "CERTGATE_SHUTDOWN_TIMEOUT", Default: "10s", Usage: "how long to wait for in-flight requests on SIGINT/SIGTERM", Target: &shutdown},
 	}
 	fs := flag.NewFlagSet("certgate serve", flag.ContinueOnError)
 	fs.SetOutput(out)
-	for _, s := range specs {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		fs.StringVar(s.target, s.name, def, s.usage)
-	}
+	envflag.Register(fs, specs, getenv)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: certgate serve [flags]\n\nStarts the manager: the Publisher REST API (%s) over a Badger store.\n\nFlags (each also read from its environment variable; the flag wins):\n", "/api/am/publisher/v4")
-		for _, s := range specs {
-			def := s.def
-			if (s.name == "admin-token" || s.name == "gateway-token" || s.name == "encryption-key") && def != "" {
-				def = "(hidden)"
-			}
-			fmt.Fprintf(out, "  --%-18s %s\n  %-20s env %s", s.name, s.usage, "", s.env)
-			if def != "" {
-				fmt.Fprintf(out, ", default %s", def)
-			}
-			fmt.Fprintln(out)
-		}
+		envflag.PrintUsage(out, specs)
 		fmt.Fprintf(out, "\nUnauthenticated: /healthz, /readyz, /metrics. /gateway/v1/snapshot needs \"Authorization: Bearer <gateway token>\"; everything else needs \"Authorization: Bearer <admin token>\".\n")
 	}
 	if err := fs.Parse(args); err != nil {
