@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,113 +12,19 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
-	"mime/multipart"
-	"net/http"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/certgate/certgate/manager/server"
+	"github.com/certgate/certgate/internal/testmanager"
 	"github.com/certgate/certgate/shared"
 	"github.com/certgate/certgate/wasmtest"
 )
 
-const (
-	adminToken   = "e2e-admin-token-0123456789"
-	gatewayToken = "e2e-gateway-token-0123456789"
-	cluster      = "certgate-manager"
-)
-
-// manager is a real certgate manager on a real Badger directory.
-type manager struct {
-	t      testing.TB
-	dir    string
-	listen string
-	srv    *server.Server
-}
-
-func startManager(t testing.TB, dir, listen string) *manager {
-	t.Helper()
-	cfg := server.Config{Listen: listen, DataDir: dir, AdminToken: adminToken, GatewayToken: gatewayToken,
-		LogLevel: "error", ShutdownTimeout: 5 * time.Second}
-	s, err := server.New(cfg, server.NewLogger(io.Discard, "error"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return &manager{t: t, dir: dir, listen: s.Addr(), srv: s}
-}
-
-func (m *manager) stop() {
-	if err := m.srv.Shutdown(context.Background()); err != nil {
-		m.t.Fatal(err)
-	}
-}
-
-func (m *manager) base() string { return "http://" + m.listen }
-
-// call sends an admin request and decodes a JSON answer into out (if set).
-func (m *manager) call(method, path, contentType string, body io.Reader, out any) {
-	m.t.Helper()
-	req, _ := http.NewRequest(method, m.base()+"/api/am/publisher/v4"+path, body)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		m.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			m.t.Fatalf("%s %s: %v in %s", method, path, err, b)
-		}
-	}
-}
-
-func (m *manager) configVersion() uint64 {
-	var v struct{ Version uint64 }
-	m.call(http.MethodGet, "/config-version", "", nil, &v)
-	return v.Version
-}
-
-// createAPI creates a mutual-SSL-only API and returns its id.
-func (m *manager) createAPI(name, context string) string {
-	body := fmt.Sprintf(`{"name":%q,"version":"1.0.0","context":%q,"securityScheme":["mutualssl"],"isDefaultVersion":true,
-		"endpointConfig":{"endpoint_type":"http","production_endpoints":{"url":"http://127.0.0.1:9/"}}}`, name, context)
-	var api struct{ ID string }
-	m.call(http.MethodPost, "/apis", "application/json", bytes.NewBufferString(body), &api)
-	return api.ID
-}
-
-// upload uploads a PEM client certificate with a tier.
-func (m *manager) upload(apiID, alias, tier string, cert *x509.Certificate) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	fw, _ := w.CreateFormFile("certificate", alias+".crt")
-	_ = pem.Encode(fw, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
-	_ = w.WriteField("alias", alias)
-	_ = w.WriteField("tier", tier)
-	_ = w.Close()
-	m.call(http.MethodPost, "/apis/"+apiID+"/client-certificates", w.FormDataContentType(), &buf, nil)
-}
-
-func (m *manager) remove(apiID, alias string) {
-	m.call(http.MethodDelete, "/apis/"+apiID+"/client-certificates/"+alias, "", nil, nil)
-}
+const cluster = "certgate-manager"
 
 var serial atomic.Int64
 
@@ -157,7 +62,7 @@ func startGateway(t testing.TB, wasm []byte, managerURL string, workers int) *ga
 	t.Helper()
 	host := wasmtest.NewHost(wasmtest.HostOptions{Clusters: map[string]string{cluster: managerURL}})
 	t.Cleanup(func() { host.Close() })
-	cfg := fmt.Sprintf(`{"sync":{"cluster":%q,"token":%q,"tickMillis":20,"timeoutMillis":3000}}`, cluster, gatewayToken)
+	cfg := fmt.Sprintf(`{"sync":{"cluster":%q,"token":%q,"tickMillis":20,"timeoutMillis":3000}}`, cluster, testmanager.GatewayToken)
 	p, err := host.NewPlugin(context.Background(), wasmtest.PluginOptions{Name: "certgate", VMID: "certgate", Config: []byte(cfg), Wasm: wasm, Workers: workers})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/certgate/certgate/manager/server"
+	"github.com/certgate/certgate/internal/testmanager"
 	"github.com/certgate/certgate/manager/xds"
 	"github.com/certgate/certgate/wasmtest"
 )
@@ -47,14 +47,13 @@ func quantiles(b *testing.B, lat []time.Duration) {
 
 func benchFilterPropagation(b *testing.B, n int) {
 	wasm := wasmtest.MustReadBuild(b, "certgate-filter.wasm")
-	m := startManager(b, b.TempDir(), "127.0.0.1:0")
-	defer m.stop()
-	apiID := m.createAPI("Bench", "/bench")
+	m := testmanager.Start(b, testmanager.Options{})
+	apiID := m.CreateAPI("Bench", "/bench", "mutualssl")
 	gws := make([]*gateway, n)
 	for i := range gws {
-		gws[i] = startGateway(b, wasm, m.base(), 1)
+		gws[i] = startGateway(b, wasm, m.Base(), 1)
 	}
-	v := m.configVersion()
+	v := m.ConfigVersion()
 	for _, g := range gws {
 		g.waitApplied(b, v)
 	}
@@ -68,9 +67,9 @@ func benchFilterPropagation(b *testing.B, n int) {
 			b.StartTimer()
 			alias := "c" + strconv.Itoa(len(certs))
 			certs = append(certs, alias)
-			m.upload(apiID, alias, "Gold", cert)
+			m.Upload(apiID, alias, "Gold", cert)
 			start := time.Now() // the REST 2xx
-			want := m.configVersion()
+			want := m.ConfigVersion()
 			pending := n
 			done := make([]bool, n)
 			deadline := start.Add(10 * time.Second)
@@ -104,20 +103,9 @@ type xdsDelivery struct {
 }
 
 func benchXDSPropagation(b *testing.B, n int) {
-	dir := b.TempDir()
-	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, AdminToken: adminToken, GatewayToken: gatewayToken,
-		XDSListen: "127.0.0.1:0", LogLevel: "error", ShutdownTimeout: 5 * time.Second}
-	s, err := server.New(cfg, server.NewLogger(discard{}, "error"), discard{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		b.Fatal(err)
-	}
-	m := &manager{t: b, dir: dir, listen: s.Addr(), srv: s}
-	defer m.stop()
-	apiID := m.createAPI("Bench", "/bench")
-	m.upload(apiID, "seed", "Gold", clientCert(b, "seed"))
+	m := testmanager.Start(b, testmanager.Options{XDS: true})
+	apiID := m.CreateAPI("Bench", "/bench", "mutualssl")
+	m.Upload(apiID, "seed", "Gold", clientCert(b, "seed"))
 
 	deliveries := make(chan xdsDelivery, n*4)
 	names := []string{xds.ClientTruststoreSecret}
@@ -125,7 +113,7 @@ func benchXDSPropagation(b *testing.B, n int) {
 	defer cancel()
 	ready := make(chan struct{}, n)
 	for g := 0; g < n; g++ {
-		conn, err := grpc.NewClient(s.XDSAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(m.Srv.XDSAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -174,10 +162,10 @@ func benchXDSPropagation(b *testing.B, n int) {
 			b.StopTimer()
 			cert := clientCert(b, "x-"+strconv.Itoa(seq))
 			b.StartTimer()
-			m.upload(apiID, "x"+strconv.Itoa(seq), "Gold", cert)
+			m.Upload(apiID, "x"+strconv.Itoa(seq), "Gold", cert)
 			seq++
 			start := time.Now()
-			want := m.configVersion()
+			want := m.ConfigVersion()
 			for got := 0; got < n; {
 				select {
 				case d := <-deliveries:
@@ -195,7 +183,3 @@ func benchXDSPropagation(b *testing.B, n int) {
 	b.StopTimer()
 	quantiles(b, lat)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

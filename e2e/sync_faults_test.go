@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certgate/certgate/internal/testmanager"
 	"github.com/certgate/certgate/shared"
 	"github.com/certgate/certgate/wasmtest"
 )
@@ -103,7 +104,7 @@ func TestSyncKeepsLastGoodDataOnBadAnswers(t *testing.T) {
 			t.Errorf("no warning %q in:\n%s", want, warns)
 		}
 	}
-	if strings.Contains(warns, gatewayToken) {
+	if strings.Contains(warns, testmanager.GatewayToken) {
 		t.Error("the gateway token appears in a log line")
 	}
 	// The bad answers changed nothing: alice (deleted only by the ignored gap delta) still passes, bob was added by v2.
@@ -123,7 +124,7 @@ func TestSyncKeepsLastGoodDataOnBadAnswers(t *testing.T) {
 		}
 	}
 	for _, a := range fm.auth {
-		if a != "Bearer "+gatewayToken {
+		if a != "Bearer "+testmanager.GatewayToken {
 			t.Fatalf("poll without the gateway token: %q", a)
 		}
 	}

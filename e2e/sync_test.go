@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/certgate/certgate/internal/testmanager"
 	"github.com/certgate/certgate/wasmtest"
 )
 
@@ -14,15 +15,10 @@ import (
 func TestManagerToFilter(t *testing.T) {
 	wasm := wasmtest.MustReadBuild(t, "certgate-filter.wasm")
 	dir := t.TempDir()
-	m := startManager(t, dir, "127.0.0.1:0")
-	defer func() {
-		if m != nil {
-			m.stop()
-		}
-	}()
-	apiID := m.createAPI("PizzaShack", "/pizzashack")
-	gw := startGateway(t, wasm, m.base(), 4)
-	gw.waitApplied(t, m.configVersion())
+	m := testmanager.Start(t, testmanager.Options{Dir: dir})
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
+	gw := startGateway(t, wasm, m.Base(), 4)
+	gw.waitApplied(t, m.ConfigVersion())
 
 	alice := clientCert(t, "alice")
 	const path = "/pizzashack/1.0.0/menu"
@@ -32,8 +28,8 @@ func TestManagerToFilter(t *testing.T) {
 		}
 	}
 
-	m.upload(apiID, "alice", "Gold", alice)
-	gw.waitApplied(t, m.configVersion())
+	m.Upload(apiID, "alice", "Gold", alice)
+	gw.waitApplied(t, m.ConfigVersion())
 	for w := 0; w < 4; w++ {
 		if st := gw.request(t, w, path, alice); st != 0 {
 			t.Fatalf("worker %d: uploaded certificate refused with %d", w, st)
@@ -43,8 +39,8 @@ func TestManagerToFilter(t *testing.T) {
 		}
 	}
 
-	m.remove(apiID, "alice")
-	gw.waitApplied(t, m.configVersion())
+	m.Remove(apiID, "alice")
+	gw.waitApplied(t, m.ConfigVersion())
 	for w := 0; w < 4; w++ {
 		if st := gw.request(t, w, path, alice); st != http.StatusUnauthorized {
 			t.Fatalf("worker %d: deleted certificate still accepted (%d)", w, st)
@@ -56,18 +52,17 @@ func TestManagerToFilter(t *testing.T) {
 	var view struct {
 		List []struct{ ID, Kind string }
 	}
-	m.call(http.MethodGet, "/gateways", "", nil, &view)
+	m.Call(http.MethodGet, "/gateways", "", nil, &view)
 	if len(view.List) != 1 || view.List[0].Kind != "filter" {
 		t.Fatalf("want exactly one polling VM, the manager saw %+v", view.List)
 	}
 
 	// The manager goes away: the gateway keeps enforcing what it last had.
 	bob := clientCert(t, "bob")
-	m.upload(apiID, "bob", "Gold", bob)
-	gw.waitApplied(t, m.configVersion())
-	listen := m.listen
-	m.stop()
-	m = nil
+	m.Upload(apiID, "bob", "Gold", bob)
+	gw.waitApplied(t, m.ConfigVersion())
+	listen := m.Addr()
+	m.Stop()
 	for round := 0; round < 3; round++ {
 		_ = gw.host.Pump() // polls fail, ticks run
 		for w := 0; w < 4; w++ {
@@ -81,10 +76,10 @@ func TestManagerToFilter(t *testing.T) {
 	}
 
 	// The manager comes back on the same data and address: sync resumes.
-	m = startManager(t, dir, listen)
+	m = testmanager.Start(t, testmanager.Options{Dir: dir, Listen: listen})
 	carol := clientCert(t, "carol")
-	m.upload(apiID, "carol", "Gold", carol)
-	gw.waitApplied(t, m.configVersion())
+	m.Upload(apiID, "carol", "Gold", carol)
+	gw.waitApplied(t, m.ConfigVersion())
 	for w := 0; w < 4; w++ {
 		if st := gw.request(t, w, path, carol); st != 0 {
 			t.Fatalf("after restart: worker %d refused the new certificate (%d)", w, st)
