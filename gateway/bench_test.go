@@ -11,9 +11,9 @@ import (
 // against the echo backend called directly over plain HTTP.
 func BenchmarkGateway(b *testing.B) {
 	m := startManager(b)
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(b, "alice", nil, false)
-	m.upload(apiID, "alice", "Unlimited", alice.cert)
+	m.Upload(apiID, "alice", "Unlimited", alice.cert)
 	g := startGateway(b, m, nil)
 	run := func(b *testing.B, c *http.Client, url string, want int) {
 		b.ReportAllocs()

@@ -26,9 +26,9 @@ const menu = "/pizzashack/1.0.0/menu"
 // identity headers sent by the client never reach the backend.
 func TestGatewayMutualSSL(t *testing.T) {
 	m := startManager(t)
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(t, "alice", nil, false)
-	m.upload(apiID, "alice-cert", "Gold", alice.cert)
+	m.Upload(apiID, "alice-cert", "Gold", alice.cert)
 	g := startGateway(t, m, nil)
 	withCert := client(t, g, &alice)
 
@@ -108,11 +108,11 @@ func TestGatewayMutualSSL(t *testing.T) {
 // (trustedHops in --plugin-config) it authenticates.
 func TestGatewayCertificateHeader(t *testing.T) {
 	m := startManager(t)
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(t, "alice", nil, false)
 	bob := newCert(t, "bob", nil, false)
-	m.upload(apiID, "alice", "Gold", alice.cert)
-	m.upload(apiID, "bob", "Gold", bob.cert)
+	m.Upload(apiID, "alice", "Gold", alice.cert)
+	m.Upload(apiID, "bob", "Gold", bob.cert)
 	aliceHeader := wasmtest.URLEncodedPEM(alice.cert)
 
 	t.Run("untrusted", func(t *testing.T) {
@@ -158,10 +158,10 @@ func TestGatewayCertificateHeader(t *testing.T) {
 // workers (one shared budget) and answers the fourth 429 with Retry-After.
 func TestGatewayThrottling(t *testing.T) {
 	m := startManager(t)
-	m.createTier("Tiny", 3, "min")
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	m.CreateTier("Tiny", 3, "min")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(t, "alice", nil, false)
-	m.upload(apiID, "alice", "Tiny", alice.cert)
+	m.Upload(apiID, "alice", "Tiny", alice.cert)
 	g := startGateway(t, m, nil)
 	c := client(t, g, &alice)
 	for i := 1; i <= 3; i++ {
@@ -191,9 +191,9 @@ func TestGatewayThrottling(t *testing.T) {
 // a look-alike signed by another key.
 func TestGatewayCAIssuedCertificate(t *testing.T) {
 	m := startManager(t)
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	ca := newCert(t, "Partner CA", nil, true)
-	m.upload(apiID, "partner-ca", "Gold", ca.cert, "type", "ca")
+	m.Upload(apiID, "partner-ca", "Gold", ca.cert, "type", "ca")
 	g := startGateway(t, m, nil)
 
 	carol := newCert(t, "carol", &ca, false)
@@ -217,9 +217,9 @@ func TestGatewayCAIssuedCertificate(t *testing.T) {
 // caller still gets 401).
 func TestGatewayBodies(t *testing.T) {
 	m := startManager(t)
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(t, "alice", nil, false)
-	m.upload(apiID, "alice", "Gold", alice.cert)
+	m.Upload(apiID, "alice", "Gold", alice.cert)
 	g := startGateway(t, m, func(c *Config) { c.MaxBodyBytes = 1024 })
 	c := client(t, g, &alice)
 	cases := []struct {
@@ -253,9 +253,9 @@ func TestGatewayBodies(t *testing.T) {
 // are dropped, the status and body pass through; a dead backend is 503.
 func TestGatewayBackend(t *testing.T) {
 	m := startManager(t)
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(t, "alice", nil, false)
-	m.upload(apiID, "alice", "Gold", alice.cert)
+	m.Upload(apiID, "alice", "Gold", alice.cert)
 	var seen *http.Request
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = r.Clone(r.Context())
@@ -293,10 +293,10 @@ func TestGatewayBackend(t *testing.T) {
 func TestGatewayConcurrentOneBudget(t *testing.T) {
 	const limit, calls = 20, 60
 	m := startManager(t)
-	m.createTier("Twenty", limit, "min")
-	apiID := m.createAPI("PizzaShack", "/pizzashack", "mutualssl")
+	m.CreateTier("Twenty", limit, "min")
+	apiID := m.CreateAPI("PizzaShack", "/pizzashack", "mutualssl")
 	alice := newCert(t, "alice", nil, false)
-	m.upload(apiID, "alice", "Twenty", alice.cert)
+	m.Upload(apiID, "alice", "Twenty", alice.cert)
 	g := startGateway(t, m, func(c *Config) { c.Workers = 4 })
 	c := client(t, g, &alice)
 	var wg sync.WaitGroup

@@ -11,12 +11,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,103 +21,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certgate/certgate/manager/server"
+	"github.com/certgate/certgate/internal/testmanager"
 	"github.com/certgate/certgate/wasmtest"
 )
 
-const (
-	testAdminToken   = "gateway-test-admin-token-0123456789"
-	testGatewayToken = "gateway-test-gateway-token-0123456789"
-)
-
 // testManager is a real manager (REST, Badger in t.TempDir(), long-poll).
-type testManager struct {
-	t   testing.TB
-	dir string
-	srv *server.Server
-}
+type testManager = testmanager.Manager
 
-func startManager(t testing.TB) *testManager {
-	t.Helper()
-	dir := t.TempDir()
-	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, AdminToken: testAdminToken, GatewayToken: testGatewayToken,
-		XDSListen: "off", LogLevel: "error", ShutdownTimeout: 5 * time.Second}
-	s, err := server.New(cfg, server.NewLogger(io.Discard, "error"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
-	return &testManager{t: t, dir: dir, srv: s}
-}
-
-func (m *testManager) base() string { return "http://" + m.srv.Addr() }
-
-// call sends an admin request; a non-2xx answer fails the test.
-func (m *testManager) call(method, path, contentType string, body io.Reader, out any) {
-	m.t.Helper()
-	req, _ := http.NewRequest(method, m.base()+"/api/am/publisher/v4"+path, body)
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		m.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			m.t.Fatalf("%s %s: %v in %s", method, path, err, b)
-		}
-	}
-}
-
-func (m *testManager) version() uint64 {
-	var v struct{ Version uint64 }
-	m.call(http.MethodGet, "/config-version", "", nil, &v)
-	return v.Version
-}
-
-// createAPI creates an API with the given security schemes and returns its id.
-func (m *testManager) createAPI(name, context string, schemes ...string) string {
-	sec, _ := json.Marshal(schemes)
-	body := fmt.Sprintf(`{"name":%q,"version":"1.0.0","context":%q,"securityScheme":%s,"isDefaultVersion":true,
-		"endpointConfig":{"endpoint_type":"http","production_endpoints":{"url":"http://127.0.0.1:9/"}}}`, name, context, sec)
-	var api struct{ ID string }
-	m.call(http.MethodPost, "/apis", "application/json", bytes.NewBufferString(body), &api)
-	return api.ID
-}
-
-func (m *testManager) createTier(name string, requests int, unit string) {
-	body := fmt.Sprintf(`{"name":%q,"requestCount":%d,"timeUnit":%q}`, name, requests, unit)
-	m.call(http.MethodPost, "/throttling-policies/subscription", "application/json", bytes.NewBufferString(body), nil)
-}
-
-// upload uploads a PEM certificate with a tier; extra are more form fields (e.g. "type", "ca").
-func (m *testManager) upload(apiID, alias, tier string, cert *x509.Certificate, extra ...string) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	fw, _ := w.CreateFormFile("certificate", alias+".crt")
-	_ = pem.Encode(fw, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
-	_ = w.WriteField("alias", alias)
-	_ = w.WriteField("tier", tier)
-	for i := 0; i+1 < len(extra); i += 2 {
-		_ = w.WriteField(extra[i], extra[i+1])
-	}
-	_ = w.Close()
-	m.call(http.MethodPost, "/apis/"+apiID+"/client-certificates", w.FormDataContentType(), &buf, nil)
-}
+func startManager(t testing.TB) *testManager { return testmanager.Start(t, testmanager.Options{}) }
 
 var serial atomic.Int64
 
@@ -177,11 +85,11 @@ func filterWasmPath(t testing.TB) string {
 func startGateway(t testing.TB, m *testManager, edit func(*Config)) *Gateway {
 	t.Helper()
 	tokenFile := filepath.Join(t.TempDir(), "gateway-token")
-	if err := os.WriteFile(tokenFile, []byte(testGatewayToken+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(testmanager.GatewayToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Listen: "127.0.0.1:0", DataDir: t.TempDir(), Manager: m.base(), GatewayTokenFile: tokenFile,
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), Manager: m.Base(), GatewayTokenFile: tokenFile,
 		Env: "Default", GatewayID: "gateway-test", FilterWasm: filterWasmPath(t), Workers: 2,
 		MaxBodyBytes: DefaultMaxBodyBytes, UpstreamTimeout: 5 * time.Second, LogLevel: "warn",
 	}
@@ -211,7 +119,7 @@ func (g *Gateway) waitFor(t testing.TB, m *testManager) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := g.WaitApplied(ctx, m.version()); err != nil {
+	if err := g.WaitApplied(ctx, m.ConfigVersion()); err != nil {
 		t.Fatal(err)
 	}
 }
