@@ -50,7 +50,10 @@ func keystorePassword(kind string) *Error {
 		"the %s could not be opened: wrong or missing password (form field \"password\")", kind)
 }
 
-func decodePEM(data []byte) (*x509.Certificate, error) {
+// pemCertificates returns the DER of every certificate block in PEM data;
+// a private key (refused, naming where), another block type or undecodable
+// PEM is an error.
+func pemCertificates(data []byte, where string) ([][]byte, error) {
 	var certs [][]byte
 	rest := data
 	for {
@@ -61,15 +64,23 @@ func decodePEM(data []byte) (*x509.Certificate, error) {
 		}
 		switch {
 		case strings.Contains(block.Type, "PRIVATE KEY"):
-			return nil, privateKeyRefused("PEM file")
+			return nil, privateKeyRefused(where)
 		case block.Type == "CERTIFICATE" || block.Type == "X509 CERTIFICATE" || block.Type == "TRUSTED CERTIFICATE":
 			certs = append(certs, block.Bytes)
 		default:
-			return nil, malformed("unexpected PEM block %q; expected CERTIFICATE", block.Type)
+			return nil, malformed("unexpected PEM block %q in the %s; expected CERTIFICATE", block.Type, where)
 		}
 	}
-	if len(bytes.TrimSpace(rest)) > 0 && bytes.Contains(rest, []byte("-----BEGIN")) {
-		return nil, malformed("the PEM data could not be decoded")
+	if bytes.Contains(rest, []byte("-----BEGIN")) {
+		return nil, malformed("the PEM data of the %s could not be decoded", where)
+	}
+	return certs, nil
+}
+
+func decodePEM(data []byte) (*x509.Certificate, error) {
+	certs, err := pemCertificates(data, "PEM file")
+	if err != nil {
+		return nil, err
 	}
 	switch len(certs) {
 	case 0:

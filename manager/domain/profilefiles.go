@@ -86,29 +86,17 @@ func decodeTrustStore(data []byte, password string) ([]*x509.Certificate, error)
 }
 
 func trustPEM(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		switch {
-		case strings.Contains(block.Type, "PRIVATE KEY"):
-			return nil, privateKeyRefused("trust store")
-		case block.Type == "CERTIFICATE" || block.Type == "TRUSTED CERTIFICATE" || block.Type == "X509 CERTIFICATE":
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, malformed("trust store certificate %d is not valid X.509: %v", len(certs)+1, err)
-			}
-			certs = append(certs, c)
-		default:
-			return nil, malformed("unexpected PEM block %q in the trust store; expected CERTIFICATE", block.Type)
-		}
+	ders, err := pemCertificates(data, "trust store")
+	if err != nil {
+		return nil, err
 	}
-	if bytes.Contains(rest, []byte("-----BEGIN")) {
-		return nil, malformed("the trust store's PEM data could not be decoded")
+	certs := make([]*x509.Certificate, 0, len(ders))
+	for _, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, malformed("trust store certificate %d is not valid X.509: %v", len(certs)+1, err)
+		}
+		certs = append(certs, c)
 	}
 	return certs, nil
 }
