@@ -60,7 +60,6 @@ RUN_GATEWAY_DATA   ?= $(CACHE)/gateway-data
 RUN_GATEWAY_LISTEN ?= 127.0.0.1:8443
 
 run: build/certgate build/certgate-filter.wasm ## run the manager + a local HTTPS gateway (filter in wasmtest, no Envoy); prints URLs, token/CA paths, a curl walk-through
-	@go build -ldflags "-X main.version=$(VERSION)" -o build/certgate ./cmd/certgate
 	@RUN_DATA=$(RUN_DATA) RUN_LISTEN=$(RUN_LISTEN) RUN_GATEWAY_DATA=$(RUN_GATEWAY_DATA) RUN_GATEWAY_LISTEN=$(RUN_GATEWAY_LISTEN) \
 		bash scripts/run.sh
 
