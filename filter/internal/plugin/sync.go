@@ -121,8 +121,16 @@ func (p *poller) poll() {
 	p.polls.inc(1)
 }
 
-// onResponse handles a poll's answer (Envoy calls it with no headers on a timeout or reset).
+// onResponse handles a poll's answer (Envoy calls it with no headers on a
+// timeout or reset). Like every callback it ends by releasing the buffers
+// the host allocated during it (hostmem_tinygo.go): the answer's headers and
+// body, and every shared-data read of the apply.
 func (p *poller) onResponse(numHeaders, bodySize, numTrailers int) {
+	p.handleResponse(bodySize)
+	releaseHostAllocs()
+}
+
+func (p *poller) handleResponse(bodySize int) {
 	p.inFlight = false
 	status := ""
 	if hs, err := proxywasm.GetHttpCallResponseHeaders(); err == nil {
