@@ -91,16 +91,16 @@ func (h *httpContext) checkCert(c *clientCert, fromTLS bool) precedence.Outcome 
 	nowSec := h.now / 1e9
 	h.fpHex = c.fpHex
 	// Pinned records are never published for revoked fingerprints (shared.Snapshot.Entries).
-	if rec, ok := st.Record(shared.KeyCert(h.apiID, c.fpHex)); ok {
-		cc, err := shared.DecodeClientCert(rec)
-		if err != nil {
+	if pc := st.pinnedCert(h.entry, c); pc.present {
+		if pc.corrupt {
 			return precedence.Invalid
 		}
-		if cc.NotAfter != 0 && nowSec >= cc.NotAfter {
-			proxywasm.LogDebugf("certgate: certificate %s (%s) expired", c.fpHex, cc.Alias)
+		if pc.cc.NotAfter != 0 && nowSec >= pc.cc.NotAfter {
+			proxywasm.LogDebugf("certgate: certificate %s (%s) expired", c.fpHex, pc.cc.Alias)
 			return precedence.Invalid
 		}
-		h.cn, h.alias, h.tier = cc.CN, cc.Alias, cc.Tier
+		h.cn, h.alias, h.tier = pc.cc.CN, pc.cc.Alias, pc.cc.Tier
+		h.pin = pc
 		return precedence.Valid
 	}
 	return h.checkIssued(c, fromTLS, nowSec)

@@ -19,9 +19,12 @@ type httpContext struct {
 	types.DefaultHttpContext
 	plugin *pluginContext
 
-	now   int64 // Unix nanoseconds, read once per request
-	api   shared.API
+	now   int64        // Unix nanoseconds, read once per request
+	entry *route.Entry // the matched API (cached per generation, never modified)
+	api   *shared.API  // &entry.API
 	apiID string
+	// pin is the pinned record of the accepted certificate (nil otherwise).
+	pin *pinnedCert
 
 	certHeader    string
 	hasCertHeader bool
@@ -71,7 +74,7 @@ func (h *httpContext) onRequestHeaders() types.Action {
 	if err != nil {
 		path = ""
 	}
-	m, ok := route.Find(path, &p.store)
+	m, ok := route.FindIn(path, &p.store)
 	if !ok {
 		if cfg.DenyUnknownRoutes {
 			p.metrics.request("", outcomeNoRoute)
@@ -80,8 +83,7 @@ func (h *httpContext) onRequestHeaders() types.Action {
 		h.stripIdentityHeaders() // the upstream is not guarded, but identity headers are still never forwarded
 		return types.ActionContinue
 	}
-	h.api = m.API
-	h.apiID = m.API.ID()
+	h.entry, h.api, h.apiID = m.Entry, &m.Entry.API, m.Entry.ID
 
 	d := precedence.Decide(h.api.Security, h)
 	if !d.Allowed() {

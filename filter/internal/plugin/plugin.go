@@ -43,6 +43,7 @@ func (p *pluginContext) OnPluginStart(pluginConfigurationSize int) types.OnPlugi
 	p.tokens = jwt.NewCache(cfg.TokenCacheSize)
 	p.caOK = newFPCache(1024)
 	p.store.cache = newRecordCache(recordCacheSize)
+	p.store.view = view{}
 	p.peerCerts = newCertCache(certCacheSize)
 	p.headerCerts = newCertCache(certCacheSize)
 	p.identity = identityHeaders(cfg.IdentityPrefix)

@@ -20,6 +20,8 @@ import (
 type store struct {
 	gen   uint64
 	cache *recordCache
+	// view holds the decoded records of generation view.gen (view.go).
+	view view
 }
 
 // load reads the active generation; false when no snapshot was published
@@ -34,6 +36,9 @@ func (s *store) load() bool {
 		return false
 	}
 	s.gen = g
+	if s.view.gen != g || s.view.apis == nil {
+		s.view.reset(g)
+	}
 	return true
 }
 

@@ -2,8 +2,8 @@
 // /{context}/{version}/... selects that API version, /{context}/... the
 // context's default version when one is marked. Contexts may span up to
 // MaxContextSegments path segments ("/t/tenant/pizza/1.0.0/..."), so an
-// unknown route costs at most 2×MaxContextSegments shared-data reads and a
-// known one usually two.
+// unknown route costs at most 2×MaxContextSegments lookups and a known one
+// usually one.
 package route
 
 import (
@@ -18,15 +18,62 @@ type Lookup interface {
 	Record(key string) ([]byte, bool)
 }
 
+// Entry is a published API with its identifier computed once.
+type Entry struct {
+	API shared.API
+	ID  string
+}
+
+// NewEntry wraps a decoded API.
+func NewEntry(a shared.API) *Entry { return &Entry{API: a, ID: a.ID()} }
+
+// Source answers the two questions routing asks, at the reader's
+// generation. Both take substrings of the request path, so a caching
+// Source can look them up without allocating.
+type Source interface {
+	// API returns the API served at /{context}/{version}/, where cv is
+	// "{context}/{version}" and contextLen the length of its context part.
+	API(cv string, contextLen int) (*Entry, bool)
+	// Default returns the API serving context's default version.
+	Default(context string) (*Entry, bool)
+}
+
+// Records is the Source that reads and decodes records on every call.
+type Records struct{ L Lookup }
+
+// API implements Source.
+func (r Records) API(cv string, contextLen int) (*Entry, bool) {
+	if contextLen < 0 || contextLen >= len(cv) {
+		return nil, false
+	}
+	return load(r.L, shared.KeyAPI(cv[:contextLen], cv[contextLen+1:]))
+}
+
+// Default implements Source.
+func (r Records) Default(context string) (*Entry, bool) {
+	rec, ok := r.L.Record(shared.KeyDefaultVersion(context))
+	if !ok {
+		return nil, false
+	}
+	v, err := shared.DecodeDefaultVersion(rec)
+	if err != nil {
+		return nil, false
+	}
+	return load(r.L, shared.KeyAPI(context, v))
+}
+
 // Match is a matched API.
 type Match struct {
-	API shared.API
+	*Entry
 	// ViaDefault is true when the path had no version and the default version was used.
 	ViaDefault bool
 }
 
 // Find matches path (query and fragment are ignored) against the APIs in l.
-func Find(path string, l Lookup) (Match, bool) {
+func Find(path string, l Lookup) (Match, bool) { return FindIn(path, Records{l}) }
+
+// FindIn matches path (query and fragment are ignored) against the APIs of s.
+func FindIn(path string, s Source) (Match, bool) {
 	if i := indexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
@@ -50,31 +97,29 @@ func Find(path string, l Lookup) (Match, bool) {
 		pos = j + 1
 	}
 	for k := 1; k <= n && k <= MaxContextSegments; k++ {
-		ctx := path[1:ends[k-1]]
+		ctxLen := ends[k-1] - 1
 		if k < n {
-			version := path[ends[k-1]+1 : ends[k]]
-			if a, ok := load(l, shared.KeyAPI(ctx, version)); ok {
-				return Match{API: a}, true
+			if e, ok := s.API(path[1:ends[k]], ctxLen); ok {
+				return Match{Entry: e}, true
 			}
 		}
-		if rec, ok := l.Record(shared.KeyDefaultVersion(ctx)); ok {
-			if v, err := shared.DecodeDefaultVersion(rec); err == nil {
-				if a, ok := load(l, shared.KeyAPI(ctx, v)); ok {
-					return Match{API: a, ViaDefault: true}, true
-				}
-			}
+		if e, ok := s.Default(path[1:ends[k-1]]); ok {
+			return Match{Entry: e, ViaDefault: true}, true
 		}
 	}
 	return Match{}, false
 }
 
-func load(l Lookup, key string) (shared.API, bool) {
+func load(l Lookup, key string) (*Entry, bool) {
 	rec, ok := l.Record(key)
 	if !ok {
-		return shared.API{}, false
+		return nil, false
 	}
 	a, err := shared.DecodeAPI(rec)
-	return a, err == nil
+	if err != nil {
+		return nil, false
+	}
+	return NewEntry(a), true
 }
 
 func indexAny(s, chars string) int {
