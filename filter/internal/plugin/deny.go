@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -56,4 +57,17 @@ func rateLimitHeaders(r throttle.Result, refused bool) [][2]string {
 		out = append(out, [2]string{shared.HeaderRetryAfter, strconv.FormatInt(ra, 10)})
 	}
 	return out
+}
+
+// setRateLimitResponseHeaders sets RateLimit-Limit/Remaining/Reset on an
+// allowed response. The numbers are formatted into the plugin's scratch
+// buffer, which the host copies during each call: no allocation.
+func (h *httpContext) setRateLimitResponseHeaders() {
+	p := h.plugin
+	set := func(name string, b []byte) {
+		_ = proxywasm.ReplaceHttpResponseHeader(name, unsafe.String(unsafe.SliceData(b), len(b)))
+	}
+	set(shared.HeaderRateLimitLimit, strconv.AppendUint(p.scratch[:0], h.rl.Limit, 10))
+	set(shared.HeaderRateLimitRemaining, strconv.AppendUint(p.scratch[:0], h.rl.Remaining, 10))
+	set(shared.HeaderRateLimitReset, strconv.AppendInt(p.scratch[:0], h.rl.ResetSeconds, 10))
 }

@@ -111,9 +111,7 @@ func (h *httpContext) onRequestHeaders() types.Action {
 // OnHttpResponseHeaders implements types.HttpContext: allowed responses carry the RateLimit headers.
 func (h *httpContext) OnHttpResponseHeaders(numHeaders int, endOfStream bool) types.Action {
 	if h.hasRL && !h.replied {
-		for _, kv := range rateLimitHeaders(h.rl, false) {
-			_ = proxywasm.ReplaceHttpResponseHeader(kv[0], kv[1])
-		}
+		h.setRateLimitResponseHeaders()
 	}
 	releaseHostAllocs()
 	return types.ActionContinue

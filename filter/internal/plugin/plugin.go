@@ -24,6 +24,8 @@ type pluginContext struct {
 	identity [numIdentity]string
 	// sync is nil when no manager cluster is configured.
 	sync *poller
+	// scratch formats numbers for header values the host copies at once.
+	scratch [24]byte
 }
 
 // OnPluginStart implements types.PluginContext.

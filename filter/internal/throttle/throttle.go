@@ -50,6 +50,10 @@ type Limiter struct {
 	MaxRetries int
 	// LockKey is the key of the creation lock (see the package doc); empty = no lock.
 	LockKey string
+	// scratch holds the counter value being written: KV.Set copies it, and
+	// a buffer in the Limiter (not on the stack) costs no heap allocation per
+	// decision (a slice passed through the KV interface escapes).
+	scratch [8]byte
 }
 
 // Lock states stored under LockKey.
@@ -137,7 +141,7 @@ func (l *Limiter) Take(key string, tier shared.Tier) Result {
 				RetryAfterSeconds: ceilSeconds(tat - now - tau), Retries: attempt}
 		}
 		newTAT := tat + interval
-		var buf [8]byte
+		buf := &l.scratch
 		binary.BigEndian.PutUint64(buf[:], uint64(newTAT))
 		if !ok {
 			created, retry := l.create(key, buf[:])
