@@ -37,8 +37,16 @@ func pinStartupAllocs() {
 }
 
 // releaseHostAllocs forgets the buffers the host allocated since startup.
+// With no startup entries to keep (the usual case: TinyGo's wasi-libc
+// allocates nothing before the plugin starts) the map is cleared in one
+// pass over its buckets, without iterating and hashing every key — under
+// wazero, ranging over the map with deletes cost ~0.6 µs per callback.
 func releaseHostAllocs() {
 	if len(allocs) <= len(pinnedAllocs) && pinnedAllocs != nil {
+		return
+	}
+	if len(pinnedAllocs) == 0 {
+		clear(allocs)
 		return
 	}
 	for k := range allocs {
