@@ -24,6 +24,8 @@ type pluginContext struct {
 	identity [numIdentity]string
 	// sync is nil when no manager cluster is configured.
 	sync *poller
+	// ctxPool holds finished HTTP contexts for reuse (ctxpool.go).
+	ctxPool []*httpContext
 	// scratch formats numbers for header values the host copies at once.
 	scratch [24]byte
 }
@@ -77,5 +79,5 @@ func (p *pluginContext) OnTick() {
 
 // NewHttpContext implements types.PluginContext.
 func (p *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
-	return &httpContext{plugin: p}
+	return p.getHttpContext()
 }
