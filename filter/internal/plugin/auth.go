@@ -31,6 +31,9 @@ func (h *httpContext) Token() precedence.Outcome {
 	return h.tokenOutcome
 }
 
+// propPeerDigest is read on every mTLS request: its path is serialized once.
+var propPeerDigest = newProperty(shared.PropPeerDigest)
+
 func boolProperty(path []string) (value, present bool) {
 	v, err := proxywasm.GetProperty(path)
 	if err != nil || len(v) == 0 {
@@ -47,7 +50,7 @@ func (h *httpContext) evalCert() precedence.Outcome {
 	// Envoy reports connection.sha256_peer_certificate_digest only when the
 	// peer presented a certificate (connection.mtls), so one read answers both.
 	var peer *clientCert
-	if d, err := proxywasm.GetProperty(shared.PropPeerDigest); err == nil {
+	if d, ok := propPeerDigest.get(); ok {
 		key := string(d)
 		var hit bool
 		if peer, hit = p.peerCerts.get(key); !hit {
