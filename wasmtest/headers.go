@@ -55,22 +55,55 @@ func (m *headerMap) add(key, value string) {
 	*m = append(*m, Header{lowerASCII(key), value})
 }
 
-func (m *headerMap) remove(key string) {
+func (m *headerMap) remove(key string) { m.removeLower(lowerASCII(key)) }
+
+// replace is Envoy's setCopy: every existing entry of key is removed, then
+// the new value is appended.
+func (m *headerMap) replace(key, value string) {
 	key = lowerASCII(key)
+	m.removeLower(key)
+	*m = append(*m, Header{key, value})
+}
+
+// removeLower removes every entry of key (already lowercase), in place.
+func (m *headerMap) removeLower(key string) {
 	out := (*m)[:0]
 	for _, kv := range *m {
 		if kv[0] != key {
 			out = append(out, kv)
 		}
 	}
+	clear((*m)[len(out):]) // drop references to removed strings
 	*m = out
 }
 
-// replace is Envoy's setCopy: every existing entry of key is removed, then
-// the new value is appended.
-func (m *headerMap) replace(key, value string) {
-	m.remove(key)
-	m.add(key, value)
+// indexBytes returns the index of the first entry whose name equals key
+// (raw bytes from guest memory, compared ASCII case-insensitively), or -1.
+// Lookups by a guest-supplied name need no string allocation.
+func (m headerMap) indexBytes(key []byte) int {
+	for i, kv := range m {
+		if equalFoldLower(key, kv[0]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// equalFoldLower reports whether b, lowercased (ASCII), equals lower.
+func equalFoldLower(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // byteSize is Envoy's HeaderMap::byteSize: the sum of key and value lengths.

@@ -1,10 +1,9 @@
 package wasmtest
 
 import (
-	"github.com/tetratelabs/wazero/api"
-
-	"strings"
 	"time"
+
+	"github.com/tetratelabs/wazero/api"
 )
 
 func u32(s []uint64, i int) uint32 { return uint32(s[i]) }
@@ -162,8 +161,19 @@ func hostGetProperty(v *vm, s []uint64) {
 // propertyKey turns a NUL-separated proxy-wasm property path into the dotted
 // form used as map key ("connection\x00mtls" -> "connection.mtls").
 func propertyKey(path []byte) string {
-	p := strings.TrimRight(string(path), "\x00")
-	return strings.ReplaceAll(p, "\x00", ".")
+	end := len(path)
+	for end > 0 && path[end-1] == 0 {
+		end--
+	}
+	var buf [128]byte // one allocation (the result) for the usual short path
+	b := buf[:0]
+	for _, c := range path[:end] {
+		if c == 0 {
+			c = '.'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // --- local reply and stream control ---

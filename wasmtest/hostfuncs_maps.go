@@ -55,17 +55,17 @@ func hostGetHeaderMapValue(v *vm, s []uint64) {
 		ret(s, st)
 		return
 	}
-	key, ok := v.readString(u32(s, 1), u32(s, 2))
+	key, ok := v.read(u32(s, 1), u32(s, 2))
 	if !ok {
 		ret(s, statusInvalidMemoryAccess)
 		return
 	}
-	val, found := m.get(key)
-	if !found {
+	i := m.indexBytes(key)
+	if i < 0 {
 		ret(s, statusNotFound)
 		return
 	}
-	ret(s, v.copyOutString(val, u32(s, 3), u32(s, 4)))
+	ret(s, v.copyOutString((*m)[i][1], u32(s, 3), u32(s, 4)))
 }
 
 func hostAddHeaderMapValue(v *vm, s []uint64) {
@@ -90,13 +90,18 @@ func hostReplaceHeaderMapValue(v *vm, s []uint64) {
 		ret(s, st)
 		return
 	}
-	key, ok1 := v.readString(u32(s, 1), u32(s, 2))
+	key, ok1 := v.read(u32(s, 1), u32(s, 2))
 	val, ok2 := v.readString(u32(s, 3), u32(s, 4))
 	if !ok1 || !ok2 {
 		ret(s, statusInvalidMemoryAccess)
 		return
 	}
-	m.replace(key, val)
+	// Reuse the stored (lowercase) name when the header exists: no allocation for it.
+	if i := m.indexBytes(key); i >= 0 {
+		m.replace((*m)[i][0], val)
+	} else {
+		m.replace(string(key), val)
+	}
 	ret(s, statusOK)
 }
 
@@ -106,12 +111,14 @@ func hostRemoveHeaderMapValue(v *vm, s []uint64) {
 		ret(s, st)
 		return
 	}
-	key, ok := v.readString(u32(s, 1), u32(s, 2))
+	key, ok := v.read(u32(s, 1), u32(s, 2))
 	if !ok {
 		ret(s, statusInvalidMemoryAccess)
 		return
 	}
-	m.remove(key)
+	if i := m.indexBytes(key); i >= 0 { // absent: nothing to do, no allocation
+		m.removeLower((*m)[i][0])
+	}
 	ret(s, statusOK)
 }
 

@@ -4,12 +4,12 @@ package wasmtest
 // src/shared_data.cc and src/shared_queue.cc semantics, kept in sharedStore).
 
 func hostGetSharedData(v *vm, s []uint64) {
-	key, ok := v.readString(u32(s, 0), u32(s, 1))
+	key, ok := v.read(u32(s, 0), u32(s, 1))
 	if !ok {
 		ret(s, statusInvalidMemoryAccess)
 		return
 	}
-	val, cas, found := v.host.shared.get(v.group.vmID, key)
+	val, cas, found := v.host.shared.getBytes(v.group.vmID, key)
 	if !found {
 		ret(s, statusNotFound)
 		return

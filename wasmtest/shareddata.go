@@ -59,6 +59,17 @@ func (s *sharedStore) get(vmID, key string) ([]byte, uint32, bool) {
 	return v.value, v.cas, ok
 }
 
+// getBytes is get with the key as raw bytes (a view of guest memory): the
+// map lookup converts it without allocating. Stored values are never
+// modified in place (set stores a fresh copy), so the returned slice stays
+// valid after the lock is released.
+func (s *sharedStore) getBytes(vmID string, key []byte) ([]byte, uint32, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[vmID][string(key)]
+	return v.value, v.cas, ok
+}
+
 // set follows SharedData::set: cas 0 writes unconditionally, a non-zero cas
 // must match the stored one when the key exists.
 func (s *sharedStore) set(vmID, key string, value []byte, cas uint32) status {
