@@ -32,7 +32,7 @@ build/certgate: $(shell find cmd manager shared wasmtest gateway envoy-config -n
 
 build/certgate-filter.wasm: $(FILTER_SRC) | tools
 	@mkdir -p build
-	. $(TINYGO_ENV) && cd filter && tinygo build -o ../$@ $(TINYGO_FLAGS) .
+	. $(TINYGO_ENV) && cd filter && tinygo build -tags=custommalloc -o ../$@ $(TINYGO_FLAGS) .
 
 build/testfilters/%.wasm: wasmtest/testfilters/%/*.go wasmtest/testfilters/go.mod | tools
 	@mkdir -p build/testfilters
