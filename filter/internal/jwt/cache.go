@@ -1,5 +1,7 @@
 package jwt
 
+import "unsafe"
+
 // Cache is a bounded cache of verified tokens: a repeated token costs a
 // hash and a string compare instead of a signature check. It is keyed by
 // a 64-bit FNV-1a hash of the token, and a hit also compares the whole
@@ -29,14 +31,50 @@ func NewCache(size int) *Cache {
 	return &Cache{index: make(map[uint64]int32, size), ring: make([]cacheEntry, size)}
 }
 
-// Hash is the cache's FNV-1a 64 of a token.
+// Hash is the cache's 64-bit hash of a token: FNV-1a's xor-multiply step
+// over 8-byte words (then the tail bytes), so a ~600-byte JWT takes ~75
+// steps instead of ~600 (under wazero the byte loop cost ~0.9 µs a
+// request). It only indexes the cache: a hit also compares the whole token.
 func Hash(token string) uint64 {
+	const prime = 1099511628211
 	h := uint64(14695981039346656037)
-	for i := 0; i < len(token); i++ {
+	p := unsafe.Pointer(unsafe.StringData(token))
+	i := 0
+	for ; i+8 <= len(token); i += 8 {
+		h ^= word(p, i)
+		h *= prime
+		h ^= h >> 29 // fold high bits down so every input bit reaches the index
+	}
+	for ; i < len(token); i++ {
 		h ^= uint64(token[i])
-		h *= 1099511628211
+		h *= prime
 	}
 	return h
+}
+
+// word loads the 8 bytes at p+i (one unaligned load: wasm and the native
+// test platforms allow it; byte order only changes hash values).
+func word(p unsafe.Pointer, i int) uint64 { return *(*uint64)(unsafe.Add(p, i)) }
+
+// equal compares two strings 8 bytes at a time (TinyGo's string compare
+// goes byte by byte, ~600 steps for a JWT).
+func equal(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		if word(pa, i) != word(pb, i) {
+			return false
+		}
+	}
+	for ; i < len(a); i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Get returns the claims of token if it was verified under generation gen.
@@ -49,7 +87,7 @@ func (c *Cache) Get(token string, gen uint64) (*Claims, bool) {
 		return nil, false
 	}
 	e := &c.ring[i]
-	if e.gen != gen || e.token != token {
+	if e.gen != gen || !equal(e.token, token) {
 		return nil, false
 	}
 	return &e.claims, true
