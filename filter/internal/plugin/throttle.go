@@ -59,7 +59,7 @@ func (h *httpContext) callerCounterKey(m precedence.Method) string {
 // take spends one request on the counter at key (a full shared-data key).
 func (h *httpContext) take(key string, tier shared.Tier) throttle.Result {
 	p := h.plugin
-	r := p.limiter.Take(key, tier)
+	r := p.limiter.TakeAt(key, tier, h.now) // the request's clock read: one host call less
 	if r.Retries > 0 {
 		p.metrics.casRetries.inc(uint64(r.Retries))
 	}

@@ -112,7 +112,12 @@ type Result struct {
 const nsPerMs = int64(1e6)
 
 // Take spends one request of tier on key.
-func (l *Limiter) Take(key string, tier shared.Tier) Result {
+func (l *Limiter) Take(key string, tier shared.Tier) Result { return l.TakeAt(key, tier, l.Now()) }
+
+// TakeAt is Take with the current time already read (a filter reads the
+// clock once per request): the first attempt uses now, a CAS retry reads
+// the clock again.
+func (l *Limiter) TakeAt(key string, tier shared.Tier, now int64) Result {
 	if tier.Unlimited() {
 		return Result{Allowed: true}
 	}
@@ -128,7 +133,9 @@ func (l *Limiter) Take(key string, tier shared.Tier) Result {
 		retries = DefaultMaxRetries
 	}
 	for attempt := 0; attempt <= retries; attempt++ {
-		now := l.Now()
+		if attempt > 0 {
+			now = l.Now()
+		}
 		v, cas, ok := l.KV.Get(key)
 		tat := now
 		if ok && len(v) == 8 {

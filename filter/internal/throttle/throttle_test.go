@@ -199,3 +199,36 @@ func (r *racingKV) Get(key string) ([]byte, uint32, bool) {
 	}
 	return v, cas, ok
 }
+
+// TestTakeAtUsesGivenTime checks that TakeAt decides the first attempt at
+// the time it is given (not the limiter's clock) and re-reads the clock on a
+// CAS retry.
+func TestTakeAtUsesGivenTime(t *testing.T) {
+	tier := shared.Tier{Count: 1, UnitMillis: 1000}
+	cases := []struct {
+		name      string
+		conflicts int
+		clockAt   int64 // the limiter's clock
+		wantAllow bool
+	}{
+		// The counter is full until t=2s. Given t=3s, no retry: allowed
+		// although the limiter's clock says 1s.
+		{"given-time", 0, 1 * sec, true},
+		// One CAS conflict: the retry reads the clock (1s) and is refused.
+		{"retry-reads-clock", 1, 1 * sec, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			kv, clk := newKV(), &clock{ns: 1 * sec}
+			l := &Limiter{KV: kv, Now: clk.now}
+			if !l.TakeAt("k", tier, 1*sec).Allowed { // TAT = 2s
+				t.Fatal("first request refused")
+			}
+			clk.ns = c.clockAt
+			kv.conflicts = c.conflicts
+			if got := l.TakeAt("k", tier, 3*sec).Allowed; got != c.wantAllow {
+				t.Fatalf("allowed = %v, want %v", got, c.wantAllow)
+			}
+		})
+	}
+}
