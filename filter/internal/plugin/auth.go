@@ -31,12 +31,16 @@ func (h *httpContext) Token() precedence.Outcome {
 	return h.tokenOutcome
 }
 
-// propPeerDigest is read on every mTLS request: its path is serialized once.
-var propPeerDigest = newProperty(shared.PropPeerDigest)
+// Properties read on every mTLS request: their paths are serialized once.
+var (
+	propPeerDigest    = newProperty(shared.PropPeerDigest)
+	propPeerCertValid = newProperty(shared.PropPeerCertValid)
+	propSourceAddress = newProperty(shared.PropSourceAddress)
+)
 
-func boolProperty(path []string) (value, present bool) {
-	v, err := proxywasm.GetProperty(path)
-	if err != nil || len(v) == 0 {
+func boolProperty(p *property) (value, present bool) {
+	v, ok := p.get()
+	if !ok || len(v) == 0 {
 		return false, false
 	}
 	return v[0] != 0, true
@@ -63,7 +67,7 @@ func (h *httpContext) evalCert() precedence.Outcome {
 	if h.hasCertHeader {
 		var src []byte
 		if !cfg.Hops.Empty() {
-			src, _ = proxywasm.GetProperty(shared.PropSourceAddress)
+			src, _ = propSourceAddress.get()
 		}
 		if cfg.Hops.SourceTrusted(string(src)) || (peer != nil && cfg.Hops.PeerTrusted(peer.fp)) {
 			c, hit := p.headerCerts.get(h.certHeader)
@@ -94,7 +98,8 @@ func (h *httpContext) checkCert(c *clientCert, fromTLS bool) precedence.Outcome 
 	nowSec := h.now / 1e9
 	h.fpHex = c.fpHex
 	// Pinned records are never published for revoked fingerprints (shared.Snapshot.Entries).
-	if pc := st.pinnedCert(h.entry, c); pc.present {
+	pc := st.pinnedCert(h.entry, c)
+	if pc.present {
 		if pc.corrupt {
 			return precedence.Invalid
 		}
@@ -106,7 +111,7 @@ func (h *httpContext) checkCert(c *clientCert, fromTLS bool) precedence.Outcome 
 		h.pin = pc
 		return precedence.Valid
 	}
-	return h.checkIssued(c, fromTLS, nowSec)
+	return h.checkIssued(c, pc, fromTLS, nowSec)
 }
 
 // checkIssued accepts a certificate issued by a CA uploaded for the API.
@@ -114,15 +119,22 @@ func (h *httpContext) checkCert(c *clientCert, fromTLS bool) precedence.Outcome 
 // otherwise — older Envoy, or a header certificate — the filter verifies the
 // leaf's signature with the CA's public key itself (cached per fingerprint
 // and generation).
-func (h *httpContext) checkIssued(c *clientCert, fromTLS bool, nowSec int64) precedence.Outcome {
+// The revocation mark and the CA record are looked up once per certificate,
+// API and generation (kept in the view entry pc); the validity windows and
+// Envoy's chain verdict are checked on every request.
+func (h *httpContext) checkIssued(c *clientCert, pc *pinnedCert, fromTLS bool, nowSec int64) precedence.Outcome {
 	st := &h.plugin.store
-	if _, revoked := st.Record(shared.KeyRevoked(c.fpHex)); revoked {
+	if !pc.revokedKnown {
+		_, pc.revoked = st.Record(shared.KeyRevoked(c.fpHex))
+		pc.revokedKnown = true
+	}
+	if pc.revoked {
 		proxywasm.LogDebugf("certgate: certificate %s is revoked", c.fpHex)
 		return precedence.Invalid
 	}
 	envoyValid, envoySays := false, false
 	if fromTLS {
-		envoyValid, envoySays = boolProperty(shared.PropPeerCertValid)
+		envoyValid, envoySays = boolProperty(&propPeerCertValid)
 		if envoySays && !envoyValid {
 			return precedence.Invalid
 		}
@@ -140,19 +152,12 @@ func (h *httpContext) checkIssued(c *clientCert, fromTLS bool, nowSec int64) pre
 	if cert == nil || nowSec < cert.NotBefore || nowSec >= cert.NotAfter {
 		return precedence.Invalid
 	}
-	var rec []byte
-	ok := false
-	if c.akiHex != "" {
-		rec, ok = st.Record(shared.KeyCABySKI(h.apiID, c.akiHex))
+	if !pc.caKnown {
+		pc.ca = h.issuingCA(c)
+		pc.caKnown = true
 	}
-	if !ok {
-		rec, ok = st.Record(shared.KeyCABySubject(h.apiID, c.issuerHashHex))
-	}
-	if !ok {
-		return precedence.Invalid
-	}
-	ca, err := shared.DecodeCACert(rec)
-	if err != nil || (ca.NotAfter != 0 && nowSec >= ca.NotAfter) {
+	ca := pc.ca
+	if ca == nil || (ca.NotAfter != 0 && nowSec >= ca.NotAfter) {
 		return precedence.Invalid
 	}
 	if !(envoySays && envoyValid) && !h.plugin.caOK.has(c.fp, st.gen) {
@@ -163,7 +168,30 @@ func (h *httpContext) checkIssued(c *clientCert, fromTLS bool, nowSec int64) pre
 		h.plugin.caOK.put(c.fp, st.gen)
 	}
 	h.cn, h.alias, h.tier = cert.CN, ca.Alias, ca.Tier
+	h.pin = pc // caches the throttle counter key too
 	return precedence.Valid
+}
+
+// issuingCA reads the record of the CA that issued c for the API, by
+// authority key id, else by issuer name hash (nil when none or corrupt).
+func (h *httpContext) issuingCA(c *clientCert) *shared.CACert {
+	st := &h.plugin.store
+	var rec []byte
+	ok := false
+	if c.akiHex != "" {
+		rec, ok = st.Record(shared.KeyCABySKI(h.apiID, c.akiHex))
+	}
+	if !ok {
+		rec, ok = st.Record(shared.KeyCABySubject(h.apiID, c.issuerHashHex))
+	}
+	if !ok {
+		return nil
+	}
+	ca, err := shared.DecodeCACert(rec)
+	if err != nil {
+		return nil
+	}
+	return &ca
 }
 
 // evalToken checks `Authorization: Bearer <JWT>` for this API.

@@ -44,6 +44,12 @@ type pinnedCert struct {
 	// rlKey is the full shared-data key of the certificate's throttle
 	// counter on this API, built on first use.
 	rlKey string
+	// For a certificate not pinned on the API (the CA-issued path), filled
+	// on first use: whether it is revoked, and the issuing CA's record for
+	// the API (nil when none or corrupt).
+	revokedKnown, revoked bool
+	caKnown               bool
+	ca                    *shared.CACert
 }
 
 type tierEntry struct {
