@@ -52,8 +52,8 @@ func TestEqual(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := equal(c.a, c.b); got != c.want {
-				t.Fatalf("equal(%q, %q) = %v", c.a, c.b, got)
+			if got := Equal(c.a, c.b); got != c.want {
+				t.Fatalf("Equal(%q, %q) = %v", c.a, c.b, got)
 			}
 		})
 	}

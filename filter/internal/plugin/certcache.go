@@ -86,7 +86,7 @@ func (c *certCache) get(key string) (*clientCert, bool) {
 		return nil, false
 	}
 	i, ok := c.index[jwt.Hash(key)]
-	if !ok || int(i) >= len(c.ring) || c.ring[i].key != key {
+	if !ok || int(i) >= len(c.ring) || !jwt.Equal(c.ring[i].key, key) {
 		return nil, false
 	}
 	return c.ring[i].cert, true
