@@ -7,6 +7,8 @@ require (
 	github.com/tidwall/gjson v1.20.1
 )
 
+require github.com/tetratelabs/wazero v1.7.2 // indirect
+
 require (
 	github.com/certgate/certgate/shared v0.0.0
 	github.com/tidwall/match v1.1.1 // indirect
