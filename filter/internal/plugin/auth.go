@@ -160,12 +160,12 @@ func (h *httpContext) checkIssued(c *clientCert, pc *pinnedCert, fromTLS bool, n
 	if ca == nil || (ca.NotAfter != 0 && nowSec >= ca.NotAfter) {
 		return precedence.Invalid
 	}
-	if !(envoySays && envoyValid) && !h.plugin.caOK.has(c.fp, st.gen) {
+	if !(envoySays && envoyValid) && !h.plugin.caOK.has(c.fp, st.stamp) {
 		if len(ca.PublicKey) == 0 || cert.CheckSignatureFrom(ca.PublicKey) != nil {
 			proxywasm.LogDebugf("certgate: certificate %s does not verify against CA %s", c.fpHex, ca.Alias)
 			return precedence.Invalid
 		}
-		h.plugin.caOK.put(c.fp, st.gen)
+		h.plugin.caOK.put(c.fp, st.stamp)
 	}
 	h.cn, h.alias, h.tier = cert.CN, ca.Alias, ca.Tier
 	h.pin = pc // caches the throttle counter key too
@@ -205,7 +205,7 @@ func (h *httpContext) evalToken() precedence.Outcome {
 		return precedence.Invalid // a credential the filter cannot accept (Basic, …)
 	}
 	tok := strings.TrimSpace(v[7:])
-	claims, hit := p.tokens.Get(tok, p.store.gen)
+	claims, hit := p.tokens.Get(tok, p.store.stamp)
 	if hit {
 		p.metrics.tokenHits.inc(1)
 	} else {
@@ -215,7 +215,7 @@ func (h *httpContext) evalToken() precedence.Outcome {
 			proxywasm.LogDebugf("certgate: bearer token rejected: %v", err)
 			return precedence.Invalid
 		}
-		p.tokens.Put(tok, p.store.gen, c)
+		p.tokens.Put(tok, p.store.stamp, c)
 		claims = &c
 	}
 	if err := claims.CheckTime(h.now/1e9, p.config.ClockSkew); err != nil {

@@ -18,16 +18,22 @@ import (
 // cost no host call (each host read makes the host call back into the
 // guest's malloc, the dominant cost of a read).
 type store struct {
-	gen   uint64
+	gen uint64
+	// stamp identifies this publication of the generation pointer: the
+	// generation and the CAS of cg/current (which changes on every write of
+	// the pointer). The VM-local caches are keyed by it rather than by the
+	// generation alone, so they cannot outlive a rewrite that reuses a
+	// generation number (a repaired or re-seeded store).
+	stamp uint64
 	cache *recordCache
-	// view holds the decoded records of generation view.gen (view.go).
+	// view holds the decoded records of publication view.gen (a stamp; view.go).
 	view view
 }
 
 // load reads the active generation; false when no snapshot was published
 // (or the pointer is unreadable).
 func (s *store) load() bool {
-	v, _, err := proxywasm.GetSharedData(shared.KeyCurrent)
+	v, cas, err := proxywasm.GetSharedData(shared.KeyCurrent)
 	if err != nil {
 		return false
 	}
@@ -36,15 +42,16 @@ func (s *store) load() bool {
 		return false
 	}
 	s.gen = g
-	if s.view.gen != g || s.view.apis == nil {
-		s.view.reset(g)
+	s.stamp = uint64(cas)<<32 | g&0xffffffff
+	if s.view.gen != s.stamp || s.view.apis == nil {
+		s.view.reset(s.stamp)
 	}
 	return true
 }
 
 // Record implements route.Lookup: the record of key visible at the generation.
 func (s *store) Record(key string) ([]byte, bool) {
-	if rec, ok, hit := s.cache.get(key, s.gen); hit {
+	if rec, ok, hit := s.cache.get(key, s.stamp); hit {
 		return rec, ok
 	}
 	var rec []byte
@@ -52,7 +59,7 @@ func (s *store) Record(key string) ([]byte, bool) {
 	if v, _, err := proxywasm.GetSharedData(key); err == nil {
 		rec, ok = shared.Visible(v, s.gen)
 	}
-	s.cache.put(key, s.gen, rec, ok)
+	s.cache.put(key, s.stamp, rec, ok)
 	return rec, ok
 }
 
