@@ -52,30 +52,39 @@ func call(b *testing.B, c *http.Client, method, url, ct string, body []byte, wan
 	}
 }
 
-// BenchmarkUploadDurable measures POST client-certificates end to end
-// (HTTP, multipart, PEM decode, X.509 checks, Badger transaction with
-// synchronous writes: each 2xx is on disk).
-func BenchmarkUploadDurable(b *testing.B) {
+// upload is one prepared multipart certificate upload.
+type upload struct {
+	ct   string
+	body []byte
+}
+
+// uploadBench opens a durable store with one API and prepares n uploads of
+// distinct certificates; it returns the client, the upload URL and the uploads.
+func uploadBench(b *testing.B, name string, n int) (*http.Client, string, []upload) {
 	st, err := badgerstore.Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	a, err := st.CreateAPI(context.Background(), api1("Bench"))
+	a, err := st.CreateAPI(context.Background(), api1(name))
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv, c := benchServer(b, st)
-	url := srv.URL + api.BasePath + "/apis/" + a.ID + "/client-certificates"
-	type upload struct {
-		ct   string
-		body []byte
-	}
-	ups := make([]upload, b.N)
+	ups := make([]upload, n)
 	for i := range ups {
-		cert := testcerts.New(testcerts.Spec{CommonName: fmt.Sprintf("bench-%d", i)})
-		ups[i].ct, ups[i].body = multipartUpload(fmt.Sprintf("bench-%d", i), testcerts.PEM(cert.Cert.Raw))
+		alias := fmt.Sprintf("%s-%d", name, i)
+		cert := testcerts.New(testcerts.Spec{CommonName: alias})
+		ups[i].ct, ups[i].body = multipartUpload(alias, testcerts.PEM(cert.Cert.Raw))
 	}
+	return c, srv.URL + api.BasePath + "/apis/" + a.ID + "/client-certificates", ups
+}
+
+// BenchmarkUploadDurable measures POST client-certificates end to end
+// (HTTP, multipart, PEM decode, X.509 checks, Badger transaction with
+// synchronous writes: each 2xx is on disk).
+func BenchmarkUploadDurable(b *testing.B) {
+	c, url, ups := uploadBench(b, "Bench", b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -87,26 +96,7 @@ func BenchmarkUploadDurable(b *testing.B) {
 // BenchmarkUploadDurableParallel is BenchmarkUploadDurable with concurrent
 // clients (writers are serialised in the store; each still waits for its sync).
 func BenchmarkUploadDurableParallel(b *testing.B) {
-	st, err := badgerstore.Open(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	a, err := st.CreateAPI(context.Background(), api1("BenchP"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, c := benchServer(b, st)
-	url := srv.URL + api.BasePath + "/apis/" + a.ID + "/client-certificates"
-	type upload struct {
-		ct   string
-		body []byte
-	}
-	ups := make([]upload, b.N)
-	for i := range ups {
-		cert := testcerts.New(testcerts.Spec{CommonName: fmt.Sprintf("par-%d", i)})
-		ups[i].ct, ups[i].body = multipartUpload(fmt.Sprintf("par-%d", i), testcerts.PEM(cert.Cert.Raw))
-	}
+	c, url, ups := uploadBench(b, "BenchP", b.N)
 	var next atomic.Int64
 	b.SetParallelism(4)
 	b.ResetTimer()
